@@ -1,0 +1,24 @@
+"""The shared, loaded-once parts every conversation of a process uses."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agents.providers.asr.base import ASR
+from agents.providers.llm.base import LLM, LLMOptions
+from agents.providers.tts.base import TTS
+from agents.tools.runner import ToolRunner
+from media.vad.base import VAD
+
+
+@dataclass
+class Engine:
+    asr: ASR
+    llm: LLM
+    tts: TTS
+    tools: ToolRunner
+    make_vad: Callable[[int, float], VAD]  # (sample_rate, threshold) -> a new per-stream VAD
+    llm_options: LLMOptions = LLMOptions()
+    min_speech_ms: int = 120
+    hangover_ms: int = 500
+    partial_interval_ms: int = 1000  # how often user partial transcripts are made; 0 = never
+    max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply

@@ -1,0 +1,298 @@
+"""The conversation: listen -> understand -> answer -> speak, with barge-in (SPEC §4, §5).
+
+A door feeds it audio frames with plain synchronous calls (no task or queue
+hop per frame, SPEC §11); speech start/end become turn jobs that one worker
+task runs in order, so events always come out in turn order even when a
+reply is cut short and its turn must be saved before the next one starts.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from agents.engine import Engine
+from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
+from agents.ports import AudioSink, EventSink, TurnRecord, TurnStore
+from agents.providers.asr.base import ASRStream
+from agents.reply import Reply, ReplyState
+from agents.session import History, SessionSettings
+from media.format import frame_bytes
+from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
+
+log = structlog.get_logger(__name__)
+
+ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
+_PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
+
+
+@dataclass
+class _UserTurn:
+    turn_id: str
+    stream: ASRStream
+    started_at: datetime
+    announced: bool = False
+    partials: asyncio.Task | None = field(default=None, repr=False)
+
+
+class Conversation:
+    """One live session. Create it, `start()` it, feed it, and `end()` or `close()` it.
+
+    `emit` receives every event in order; `sink` receives the assistant's
+    audio; `store` commits each completed turn before its turn_end is emitted.
+    """
+
+    def __init__(self, engine: Engine, settings: SessionSettings, history: History, sink: AudioSink,
+                 emit: EventSink, store: TurnStore, vad_threshold: float = 0.5) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.history = history
+        self.sink = sink
+        self.emit = emit
+        self.store = store
+        self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold),
+                                        engine.min_speech_ms, engine.hangover_ms)
+        self._preroll = bytearray()
+        self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
+        self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+        self._user: _UserTurn | None = None
+        self._reply_task: asyncio.Task | None = None
+        self._reply_state: ReplyState | None = None
+        self._cut_ms = 0
+        self._generation = 0  # bumped whenever the caller starts a new turn
+        self.ended = asyncio.Event()
+        self.end_reason: EndReason | None = None
+        self.last_activity = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = asyncio.create_task(self._work(), name=f"conversation-{self.settings.session_id}")
+        if self.settings.greeting and not self.history.turns:
+            self._enqueue(self._greet)
+
+    async def end(self, reason: EndReason) -> None:
+        """End the session for good: stop everything and emit session_ended."""
+        if self.ended.is_set():
+            return
+        self.end_reason = reason
+        self.ended.set()
+        await self._stop()
+        self.emit(SessionEnded(reason, self.history.total_turns))
+        log.info("session_ended", reason=reason, total_turns=self.history.total_turns)
+
+    async def close(self) -> None:
+        """The door went away (the session may be resumed): stop everything, emit nothing."""
+        self.ended.set()
+        await self._stop()
+
+    async def _stop(self) -> None:
+        if self._reply_task and not self._reply_task.done():
+            self.sink.clear()
+            self._reply_task.cancel()
+        if self._user is not None:
+            self._drop_user_turn()
+        tasks = [t for t in (self._reply_task, self._worker) if t is not None and t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- input from the door (synchronous, per frame) ---------------------------------------------
+
+    def feed_audio(self, pcm: bytes) -> None:
+        """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
+        if self.ended.is_set():
+            return
+        preroll = self._preroll
+        preroll += pcm
+        if len(preroll) > self._preroll_max:
+            del preroll[: len(preroll) - self._preroll_max]
+        pushed = False
+        for event in self._detector.process(pcm):
+            if isinstance(event, SpeechStart):
+                self._on_speech_start(event)
+                pushed = True  # the pre-roll given to the new stream holds this chunk
+            elif isinstance(event, SpeechEnd):
+                self._on_speech_end(event)
+        if self._user is not None and not pushed:
+            self._user.stream.push(pcm)
+
+    def feed_text(self, text: str) -> None:
+        """A typed user turn (`user_text`): interrupts like speech, answered like speech."""
+        if self.ended.is_set():
+            return
+        self._generation += 1
+        self._barge_in()
+        if self._user is not None:
+            self._drop_user_turn()
+        received = time.monotonic()
+        turn_id = self.history.new_turn_id()
+        generation = self._generation
+        self._enqueue(lambda: self._typed_turn(turn_id, text, received, generation))
+
+    # -- turn detection ----------------------------------------------------------------------------
+
+    def _stream_time_to_monotonic(self, at_ms: int) -> float:
+        return time.monotonic() - (self._detector.now_ms - at_ms) / 1000
+
+    def _on_speech_start(self, event: SpeechStart) -> None:
+        self._generation += 1
+        self.last_activity = time.monotonic()
+        self._barge_in()
+        stream = self.engine.asr.open(self.settings.language, ENGINE_RATE)
+        stream.push(bytes(self._preroll))
+        started = datetime.now(UTC)
+        turn = self._user = _UserTurn(self.history.new_turn_id(), stream, started)
+        self._enqueue(lambda: self._announce_user_turn(turn))
+        if self.engine.partial_interval_ms > 0:
+            turn.partials = asyncio.create_task(self._partials(turn), name=f"partials-{turn.turn_id}")
+
+    def _on_speech_end(self, event: SpeechEnd) -> None:
+        turn, self._user = self._user, None
+        if turn is None:
+            return
+        if turn.partials:
+            turn.partials.cancel()
+        ended = self._stream_time_to_monotonic(event.at_ms)
+        generation = self._generation
+        self._enqueue(lambda: self._finish_user_turn(turn, ended, event.duration_ms, generation))
+
+    def _drop_user_turn(self) -> None:
+        turn, self._user = self._user, None
+        if turn is not None:
+            if turn.partials:
+                turn.partials.cancel()
+            turn.stream.cancel()
+        self._detector.reset()
+
+    def _barge_in(self) -> None:
+        """Caller spoke (or typed) over the reply: stop it within this frame and say how much was heard."""
+        task, state = self._reply_task, self._reply_state
+        if task is None or task.done() or state is None:
+            return
+        self._cut_ms = min(self.sink.played_ms(), state.timeline.total_ms)
+        self.sink.clear()
+        task.cancel()
+        if state.first_audio_at is not None:
+            self.emit(Interruption(state.turn_id, self._cut_ms, state.timeline.heard(self._cut_ms)))
+        log.info("barge_in", turn_id=state.turn_id, played_ms=self._cut_ms)
+
+    # -- turn jobs (run one at a time, in order, by the worker) -----------------------------------
+
+    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+        self._jobs.put_nowait(job)
+
+    async def _work(self) -> None:
+        while not self.ended.is_set():
+            job = await self._jobs.get()
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("turn_failed")
+                self.emit(ErrorEvent("internal", f"the turn failed: {type(exc).__name__}"))
+
+    async def _announce_user_turn(self, turn: _UserTurn) -> None:
+        turn.announced = True
+        self.emit(TurnStart("user", turn.turn_id))
+
+    async def _partials(self, turn: _UserTurn) -> None:
+        last = None
+        while True:
+            await asyncio.sleep(self.engine.partial_interval_ms / 1000)
+            text = await turn.stream.partial()
+            if text and text != last and turn.announced and turn is self._user:
+                last = text
+                self.emit(Transcript("user", text, False, turn.turn_id))
+
+    async def _finish_user_turn(self, turn: _UserTurn, ended: float, duration_ms: int, generation: int) -> None:
+        asked = time.monotonic()
+        text = (await turn.stream.final()).strip()
+        asr_ms = round((time.monotonic() - asked) * 1000)
+        if not text:  # noise that passed the VAD: close the turn, keep nothing
+            self.emit(Transcript("user", "", True, turn.turn_id))
+            self.emit(TurnEnd("user", turn.turn_id, duration_ms))
+            return
+        await self._complete_user_turn(TurnRecord(turn.turn_id, "user", text, turn.started_at, duration_ms))
+        if not self.ended.is_set() and generation == self._generation:
+            # Otherwise the caller went on talking: the next turn's reply answers both.
+            await self._respond(ended, asr_ms=asr_ms)
+
+    async def _typed_turn(self, turn_id: str, text: str, received: float, generation: int) -> None:
+        self.emit(TurnStart("user", turn_id))
+        await self._complete_user_turn(TurnRecord(turn_id, "user", text, datetime.now(UTC), 0))
+        if not self.ended.is_set() and generation == self._generation:
+            await self._respond(received, asr_ms=None)
+
+    async def _complete_user_turn(self, record: TurnRecord) -> None:
+        self.emit(Transcript("user", record.text, True, record.turn_id))
+        await self._commit(record)
+        self.emit(TurnEnd("user", record.turn_id, record.duration_ms))
+        await self._check_limit()
+
+    async def _greet(self) -> None:
+        state = ReplyState(self.history.new_turn_id(), time.monotonic())
+        reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
+        await self._run_reply(state, reply.speak_text(self.settings.greeting or ""), asr_ms=None)
+
+    async def _respond(self, started: float, asr_ms: int | None) -> None:
+        state = ReplyState(self.history.new_turn_id(), started)
+        reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
+        messages = self.history.messages(self.settings.system_prompt, self.settings.context_window)
+        await self._run_reply(state, reply.run(messages), asr_ms)
+
+    async def _run_reply(self, state: ReplyState, generate: Awaitable[None], asr_ms: int | None) -> None:
+        started_at = datetime.now(UTC)
+
+        async def generate_and_play():
+            await generate
+            return await self.sink.played(self.sink.end_segment())
+
+        task = self._reply_task = asyncio.create_task(generate_and_play(), name=f"reply-{state.turn_id}")
+        self._reply_state = state
+        await asyncio.wait({task})
+        self._reply_task = None
+        failed = None if task.cancelled() else task.exception()
+        if task.cancelled():
+            interrupted, played_ms = True, self._cut_ms
+        elif failed is not None:
+            log.error("reply_failed", turn_id=state.turn_id, error=repr(failed))
+            self.emit(ErrorEvent("provider_error", f"the reply failed: {failed}"))
+            self.sink.clear()
+            interrupted, played_ms = True, min(self.sink.played_ms(), state.timeline.total_ms)
+        else:
+            playout = task.result()
+            interrupted = playout.interrupted
+            played_ms = playout.played_ms if interrupted else state.timeline.total_ms
+        if state.first_audio_at is None and not state.tool_calls:
+            return  # cut off before a word was said or a tool ran: nothing happened
+        if state.first_audio_at is None:
+            self.emit(TurnStart("assistant", state.turn_id, None))
+        text = state.timeline.heard(played_ms) if interrupted else state.timeline.text
+        record = TurnRecord(
+            state.turn_id, "assistant", text, started_at, played_ms, latency_ms=state.latency_ms,
+            interrupted=interrupted, tool_calls=state.tool_calls, asr_ms=asr_ms,
+            llm_first_token_ms=state.llm_first_token_ms, tts_first_audio_ms=state.tts_first_audio_ms,
+        )
+        self.emit(Transcript("assistant", text, True, state.turn_id))
+        await self._commit(record)
+        self.emit(TurnEnd("assistant", state.turn_id, played_ms, interrupted))
+        log.info("turn_ended", turn_id=state.turn_id, latency_ms=state.latency_ms, interrupted=interrupted,
+                 asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
+                 tts_first_audio_ms=state.tts_first_audio_ms)
+        await self._check_limit()
+
+    async def _commit(self, record: TurnRecord) -> None:
+        await self.store.save_turn(self.settings.session_id, record)
+        self.history.add(record)
+        self.last_activity = time.monotonic()
+
+    async def _check_limit(self) -> None:
+        limit = self.settings.max_turns
+        if limit is not None and self.history.total_turns >= limit:
+            await self.end("max_turns")

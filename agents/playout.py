@@ -1,0 +1,156 @@
+"""PacedSink: an AudioSink that sends speech at real time, a little ahead, and knows how much was heard.
+
+Every door uses it: the door gives it a `send(frame)` that encodes one pcm16
+frame for its wire (WebSocket binary, Twilio media message, RTP) and an
+`on_clear()` that tells the far end to drop what it buffered. One clock task
+per call wakes every `tick_ms` while there is audio and sleeps otherwise,
+sending as many frames as keep it `lead_ms` ahead of real time (SPEC §11:
+no timer per frame). Sending only a little ahead is what makes barge-in
+exact: what was sent but not yet heard is small, and is what `clear` drops.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from agents.ports import Playout
+from media.format import SAMPLE_WIDTH, frame_bytes
+
+
+class PacedSink:
+    def __init__(self, sample_rate: int, send: Callable[[bytes], None], on_clear: Callable[[], None] | None = None,
+                 frame_ms: int = 20, lead_ms: int = 120, tick_ms: int = 40) -> None:
+        self.sample_rate = sample_rate
+        self.frame_ms = frame_ms
+        self._frame_bytes = frame_bytes(sample_rate, frame_ms)
+        self._send = send
+        self._on_clear = on_clear
+        self._lead_frames = max(1, lead_ms // frame_ms)
+        self._tick_s = tick_ms / 1000
+        self._queue = bytearray()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._segment = 0
+        self._segment_ended = False
+        self._segment_sent_ms = 0
+        self._segment_first_send: float | None = None
+        self._reported_ms: int | None = None  # the client's own playback position, when it tells us
+        self._done: dict[int, asyncio.Future] = {}
+        self.frames_sent = 0
+
+    # -- AudioSink -------------------------------------------------------------------------------
+
+    def push(self, pcm: bytes) -> None:
+        if self._segment_ended:  # first audio of the next reply
+            self._new_segment()
+        self._queue += pcm
+        self._ensure_clock()
+        self._wake.set()
+
+    def end_segment(self) -> int:
+        if len(self._queue) % self._frame_bytes:  # pad the last frame out with silence
+            self._queue += b"\x00" * (self._frame_bytes - len(self._queue) % self._frame_bytes)
+        self._segment_ended = True
+        self._wake.set()
+        self._ensure_clock()
+        return self._segment
+
+    def clear(self) -> None:
+        self._queue.clear()
+        future = self._done.pop(self._segment, None)
+        if future is not None and not future.done():
+            future.set_result(Playout(self.played_ms(), interrupted=True))
+        if self._on_clear is not None:
+            self._on_clear()
+        self._new_segment()
+
+    def played_ms(self) -> int:
+        if self._reported_ms is not None:
+            return min(self._reported_ms, self._segment_sent_ms)
+        if self._segment_first_send is None:
+            return 0
+        heard = round((time.monotonic() - self._segment_first_send) * 1000)
+        return max(0, min(self._segment_sent_ms, heard))
+
+    async def played(self, segment: int) -> Playout:
+        if segment != self._segment:
+            return Playout(0, interrupted=True)  # cleared before it was waited for
+        future = self._done.get(segment)
+        if future is None:
+            future = self._done[segment] = asyncio.get_running_loop().create_future()
+            self._wake.set()
+        return await future
+
+    # -- door side ------------------------------------------------------------------------------
+
+    def note_played(self, played_ms: int) -> None:
+        """The far end says how much of the current reply it has played (client `playback`, Twilio marks)."""
+        self._reported_ms = max(0, int(played_ms))
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for future in self._done.values():
+            if not future.done():
+                future.set_result(Playout(self.played_ms(), interrupted=True))
+
+    # -- the clock -------------------------------------------------------------------------------
+
+    def _new_segment(self) -> None:
+        self._segment += 1
+        self._segment_ended = False
+        self._segment_sent_ms = 0
+        self._segment_first_send = None
+        self._reported_ms = None
+
+    def _ensure_clock(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="paced-sink")
+
+    async def _run(self) -> None:
+        started: float | None = None  # clock origin of the current burst of audio
+        sent_in_burst = 0
+        while True:
+            if not self._queue:
+                self._finish_segment_if_heard()
+                started = None
+                self._wake.clear()
+                if self._segment_ended and self._segment in self._done:
+                    # Wait for the listener to hear the tail, then resolve played().
+                    await asyncio.sleep(self._tick_s)
+                    continue
+                await self._wake.wait()
+                continue
+            now = time.monotonic()
+            if started is None:
+                started, sent_in_burst = now, 0
+            due = int((now - started) * 1000 / self.frame_ms) + self._lead_frames
+            while sent_in_burst < due and len(self._queue) >= self._frame_bytes:
+                frame = bytes(self._queue[: self._frame_bytes])
+                del self._queue[: self._frame_bytes]
+                if self._segment_first_send is None:
+                    self._segment_first_send = time.monotonic()
+                self._send(frame)
+                self.frames_sent += 1
+                sent_in_burst += 1
+                self._segment_sent_ms += self.frame_ms
+            if 0 < len(self._queue) < self._frame_bytes and not self._segment_ended:
+                # A partial frame while more audio is coming: wait for the rest.
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await asyncio.sleep(self._tick_s)
+
+    def _finish_segment_if_heard(self) -> None:
+        future = self._done.get(self._segment)
+        if future is None or future.done() or not self._segment_ended:
+            return
+        if self._segment_first_send is None or self.played_ms() >= self._segment_sent_ms:
+            future.set_result(Playout(self._segment_sent_ms, interrupted=False))
+            del self._done[self._segment]
+
+
+def pcm_ms(pcm: bytes, sample_rate: int) -> int:
+    return round(len(pcm) / SAMPLE_WIDTH * 1000 / sample_rate)

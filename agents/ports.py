@@ -1,0 +1,101 @@
+"""What the engine needs from the outside: doors (audio out, events, call control) and storage.
+
+Doors and the gateway implement these by shape (Protocols), so test fakes need no base class.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from agents.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Playout:
+    """How a reply segment ended at the listener: `played_ms` of it heard, cut short or not."""
+
+    played_ms: int
+    interrupted: bool
+
+
+class AudioSink(Protocol):
+    """Where a conversation's speech goes (STYLE §2: the playback contract).
+
+    `push` may run ahead of real time (the door paces); `end_segment` marks a
+    reply fully queued; `clear` drops everything queued and tells the far end
+    to flush (barge-in); `played` resolves once the segment is heard out or cleared.
+    """
+
+    sample_rate: int
+
+    def push(self, pcm: bytes) -> None: ...
+
+    def end_segment(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def played_ms(self) -> int:
+        """Audio of the current segment heard so far."""
+
+    async def played(self, segment: int) -> Playout: ...
+
+
+class EventSink(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+class CallControl(Protocol):
+    async def hang_up(self, reason: str) -> None: ...
+
+    async def transfer(self, target: str) -> None: ...
+
+
+@dataclass(slots=True)
+class ToolCallRecord:
+    call_id: str
+    name: str
+    arguments: dict
+    result: Any = None
+    error: str | None = None
+    duration_ms: int = 0
+
+    def to_wire(self) -> dict:
+        wire = {"call_id": self.call_id, "name": self.name, "arguments": self.arguments,
+                "duration_ms": self.duration_ms}
+        if self.error is not None:
+            wire["error"] = self.error
+        else:
+            wire["result"] = self.result
+        return wire
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """One completed turn as stored and replayed (SPEC §3 history entry plus the latency breakdown)."""
+
+    turn_id: str
+    role: str
+    text: str
+    timestamp: datetime
+    duration_ms: int
+    latency_ms: int | None = None
+    interrupted: bool = False
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    asr_ms: int | None = None
+    llm_first_token_ms: int | None = None
+    tts_first_audio_ms: int | None = None
+
+    def to_wire(self) -> dict:
+        wire = {"turn_id": self.turn_id, "role": self.role, "text": self.text,
+                "timestamp": self.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_ms": self.duration_ms}
+        if self.role == "assistant":
+            wire["latency_ms"] = self.latency_ms
+            wire["interrupted"] = self.interrupted
+            wire["tool_calls"] = [call.to_wire() for call in self.tool_calls]
+        return wire
+
+
+class TurnStore(Protocol):
+    """Persists turns; `save_turn` returns once the turn is committed (before its turn_end is sent)."""
+
+    async def save_turn(self, session_id: str, turn: TurnRecord) -> None: ...

@@ -1,0 +1,1 @@
+"""ASR providers: base.py is the protocol, one file per implementation."""

@@ -1,0 +1,1 @@
+"""LLM providers: base.py is the protocol, one file per implementation."""

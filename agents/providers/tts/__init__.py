@@ -1,0 +1,1 @@
+"""TTS providers: base.py is the protocol, one file per implementation."""

@@ -1,0 +1,126 @@
+"""One assistant reply: LLM text streamed sentence by sentence into TTS and out to the sink, tools in between."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+import structlog
+
+from agents.engine import Engine
+from agents.events import ToolCall, ToolResult, TurnStart
+from agents.ports import AudioSink, ToolCallRecord
+from agents.providers.llm.base import Message, TextDelta, ToolCallRequest
+from agents.sentences import SentenceSplitter, SpokenTimeline
+from agents.session import SessionSettings
+from media.format import SAMPLE_WIDTH
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ReplyState:
+    """What a reply has done so far; read by the conversation when the reply is cut short."""
+
+    turn_id: str
+    started: float  # monotonic time the reply's clock starts from (end of user speech)
+    timeline: SpokenTimeline = field(default_factory=SpokenTimeline)
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    first_audio_at: float | None = None
+    llm_first_token_ms: int | None = None
+    tts_first_audio_ms: int | None = None
+
+    @property
+    def latency_ms(self) -> int | None:
+        return None if self.first_audio_at is None else round((self.first_audio_at - self.started) * 1000)
+
+
+class Reply:
+    """Generate and speak one reply. Cancelling the task that runs `run()` stops LLM and TTS at once."""
+
+    def __init__(self, engine: Engine, settings: SessionSettings, sink: AudioSink, emit, state: ReplyState) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.sink = sink
+        self.emit = emit
+        self.state = state
+
+    async def speak_text(self, text: str) -> None:
+        """Speak fixed text (a greeting) without the LLM."""
+        sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        splitter = SentenceSplitter()
+        for piece in [*splitter.push(text), splitter.flush()]:
+            if piece:
+                sentences.put_nowait(piece)
+        sentences.put_nowait(None)
+        await self._speak(sentences)
+
+    async def run(self, messages: list[Message]) -> None:
+        sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        speaker = asyncio.create_task(self._speak(sentences), name=f"tts-{self.state.turn_id}")
+        try:
+            await self._think(list(messages), sentences)
+            sentences.put_nowait(None)
+            await speaker
+        finally:
+            if not speaker.done():
+                speaker.cancel()
+                await asyncio.gather(speaker, return_exceptions=True)
+
+    async def _think(self, messages: list[Message], sentences: asyncio.Queue) -> None:
+        specs = [t.spec() for t in self.settings.tools]
+        tools = self.settings.tools_by_name
+        for round_ in range(self.engine.max_tool_rounds + 1):
+            splitter = SentenceSplitter()
+            said: list[str] = []
+            requests: list[ToolCallRequest] = []
+            asked = time.monotonic()
+            offered = specs if round_ < self.engine.max_tool_rounds else []  # last round must answer in words
+            async for out in self.engine.llm.reply(messages, offered, self.engine.llm_options):
+                if self.state.llm_first_token_ms is None:
+                    self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
+                if isinstance(out, TextDelta):
+                    said.append(out.text)
+                    for piece in splitter.push(out.text):
+                        sentences.put_nowait(piece)
+                elif isinstance(out, ToolCallRequest):
+                    requests.append(out)
+            rest = splitter.flush()
+            if rest:
+                sentences.put_nowait(rest)
+            if not requests:
+                return
+            messages.append(Message("assistant", "".join(said), tool_calls=tuple(requests)))
+            for request in requests:
+                messages.append(await self._call_tool(tools, request))
+
+    async def _call_tool(self, tools, request: ToolCallRequest) -> Message:
+        turn_id = self.state.turn_id
+        self.emit(ToolCall(turn_id, request.call_id, request.name, request.arguments))
+        record = await self.engine.tools.run(tools, request)
+        self.state.tool_calls.append(record)
+        self.emit(ToolResult(turn_id, record.call_id, record.name, record.duration_ms, record.result, record.error))
+        content = json.dumps({"error": record.error} if record.error is not None else record.result)
+        return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+
+    async def _speak(self, sentences: asyncio.Queue) -> None:
+        rate = self.sink.sample_rate
+        while (sentence := await sentences.get()) is not None:
+            asked = time.monotonic()
+            first_chunk = True
+            async for chunk in self.engine.tts.speak(sentence, self.settings.voice_id, rate):
+                if not chunk.pcm:
+                    continue
+                duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
+                if self.state.first_audio_at is None:
+                    self.state.first_audio_at = time.monotonic()
+                    self.state.tts_first_audio_ms = round((self.state.first_audio_at - asked) * 1000)
+                    self.emit(TurnStart("assistant", self.state.turn_id, self.state.latency_ms))
+                self.sink.push(chunk.pcm)
+                if first_chunk:
+                    self.state.timeline.add(sentence, duration_ms)
+                    first_chunk = False
+                else:
+                    self.state.timeline.extend_last(duration_ms)
+
+

@@ -1,0 +1,75 @@
+"""A session's settings and its history: turn ids, stored turns, and the context the LLM sees."""
+
+import json
+from dataclasses import dataclass, field
+
+from agents.ports import TurnRecord
+from agents.providers.llm.base import Message, ToolCallRequest
+from agents.tools.spec import ToolDefinition
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """What POST /v1/conversations/create (or a persona) decided for one session."""
+
+    session_id: str
+    voice_id: str
+    system_prompt: str
+    language: str = "en"
+    tools: tuple[ToolDefinition, ...] = ()
+    context_window: int = 50  # turns of history the LLM sees
+    max_turns: int | None = None  # None = unlimited; counts user and assistant turns
+    greeting: str | None = None
+
+    @property
+    def tools_by_name(self) -> dict[str, ToolDefinition]:
+        return {t.name: t for t in self.tools}
+
+
+def turn_id(number: int) -> str:
+    return f"turn_{number:03d}"
+
+
+def turn_number(turn_id_: str) -> int:
+    return int(turn_id_.split("_", 1)[1])
+
+
+@dataclass
+class History:
+    """Completed turns in order, and the next turn number (ids are never reused)."""
+
+    turns: list[TurnRecord] = field(default_factory=list)
+    next_number: int = 1
+
+    @classmethod
+    def of(cls, turns: list[TurnRecord], last_issued: int = 0) -> "History":
+        highest = max([turn_number(t.turn_id) for t in turns] + [last_issued])
+        return cls(list(turns), highest + 1)
+
+    def new_turn_id(self) -> str:
+        number, self.next_number = self.next_number, self.next_number + 1
+        return turn_id(number)
+
+    def add(self, turn: TurnRecord) -> None:
+        self.turns.append(turn)
+
+    @property
+    def total_turns(self) -> int:
+        return len(self.turns)
+
+    def messages(self, system_prompt: str, context_window: int) -> list[Message]:
+        """System prompt plus the last `context_window` turns, tool calls and results included."""
+        messages = [Message("system", system_prompt)]
+        for turn in self.turns[-context_window:]:
+            if turn.role == "user":
+                messages.append(Message("user", turn.text))
+                continue
+            if turn.tool_calls:
+                calls = tuple(ToolCallRequest(c.call_id, c.name, c.arguments) for c in turn.tool_calls)
+                messages.append(Message("assistant", "", tool_calls=calls))
+                for c in turn.tool_calls:
+                    content = json.dumps({"error": c.error} if c.error is not None else c.result)
+                    messages.append(Message("tool", content, tool_call_id=c.call_id, name=c.name))
+            if turn.text:
+                messages.append(Message("assistant", turn.text))
+        return messages

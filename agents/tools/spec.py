@@ -1,0 +1,74 @@
+"""Tool definitions as sessions declare them: the seed's short form or full JSON Schema, normalised to JSON Schema."""
+
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from agents.errors import InvalidRequest
+from agents.providers.llm.base import ToolSpec
+
+_JSON_TYPES = {"string", "number", "integer", "boolean", "object", "array", "null"}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A declared tool, dispatched to the installed handler of the same name."""
+
+    name: str
+    description: str
+    parameters: dict  # JSON Schema, type object
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(self.name, self.description, self.parameters)
+
+    def to_wire(self) -> dict:
+        return {"name": self.name, "description": self.description, "parameters": self.parameters}
+
+
+def normalise_parameters(parameters: dict | None, where: str) -> dict:
+    """JSON Schema for `parameters`: full schemas pass through (checked), the short form is converted.
+
+    Short form (the seed's): {"order_id": {"type": "string", "required": true}}.
+    """
+    if parameters is None:
+        return {"type": "object", "properties": {}}
+    if not isinstance(parameters, dict):
+        raise InvalidRequest(f"{where}.parameters must be an object", param=f"{where}.parameters")
+    if parameters.get("type") == "object" and isinstance(parameters.get("properties", {}), dict):
+        schema = parameters
+    else:
+        properties, required = {}, []
+        for name, prop in parameters.items():
+            if not isinstance(prop, dict) or prop.get("type") not in _JSON_TYPES:
+                raise InvalidRequest(
+                    f"{where}.parameters.{name} must be an object with a JSON type "
+                    f"({', '.join(sorted(_JSON_TYPES))})", param=f"{where}.parameters",
+                )
+            prop = dict(prop)
+            is_required = prop.pop("required", False)
+            if not isinstance(is_required, bool):
+                raise InvalidRequest(f"{where}.parameters.{name}.required must be true or false",
+                                     param=f"{where}.parameters")
+            if is_required:
+                required.append(name)
+            properties[name] = prop
+        schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise InvalidRequest(f"{where}.parameters is not a valid JSON Schema: {exc.message}",
+                             param=f"{where}.parameters") from None
+    return schema
+
+
+def validate_arguments(definition: ToolDefinition, arguments: dict) -> str | None:
+    """None if `arguments` fit the tool's schema, else a short message the LLM can act on."""
+    errors = sorted(Draft202012Validator(definition.parameters).iter_errors(arguments), key=lambda e: list(e.path))
+    if not errors:
+        return None
+    return "; ".join(
+        (f"{'.'.join(str(p) for p in e.path)}: " if e.path else "") + e.message for e in errors[:3]
+    )

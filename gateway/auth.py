@@ -1,0 +1,41 @@
+"""API keys: made once, shown once, stored as a SHA-256 hash (a random 192-bit key needs no slow hash)."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.storage import ApiKeyRecord, Storage
+
+KEY_PREFIX = "pk_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: str  # the only time the key itself exists outside the caller's hands
+    record: ApiKeyRecord
+
+
+async def create_api_key(storage: Storage, name: str | None = None, admin: bool = False) -> NewKey:
+    key = KEY_PREFIX + secrets.token_urlsafe(24)
+    record = ApiKeyRecord(
+        key_id="key_" + secrets.token_hex(8),
+        name=name,
+        admin=admin,
+        key_hash=hash_key(key),
+        prefix=key[:10],
+        created_at=datetime.now(UTC),
+    )
+    await storage.add_api_key(record)
+    return NewKey(key, record)
+
+
+async def check_api_key(storage: Storage, key: str) -> ApiKeyRecord | None:
+    """The live key record for `key`, or None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    return await storage.find_api_key(hash_key(key))

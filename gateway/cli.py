@@ -1,0 +1,121 @@
+"""The `parley` command line: serve, keys, and (with later issues) call and bench."""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+import structlog
+from aiohttp import web
+
+from gateway import __version__
+from gateway.config import Config, ConfigError, known_env_names, load_config
+from gateway.logs import configure_logging
+
+log = structlog.get_logger("parley")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley: a self-hosted telephony voice-agent gateway.")
+    parser.add_argument("--version", action="version", version=f"parley {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file (default: $PARLEY_CONFIG)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", help="TCP port (default 8080; 0 picks a free one)")
+    serve.add_argument("--sip-port", help="answer SIP calls on this port")
+
+    keys = commands.add_parser("keys", help="manage API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = key_commands.add_parser("create", help="create an API key and print it (last line)")
+    create.add_argument("--admin", action="store_true", help="may manage personas, numbers and all sessions")
+    create.add_argument("--name", help="a label to tell keys apart")
+    key_commands.add_parser("list", help="list API keys (never the keys themselves)")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    # Command-line flags go through the same typed checks as PARLEY_* variables.
+    env = dict(os.environ)
+    for flag, name in (("host", "PARLEY_SERVER_HOST"), ("port", "PARLEY_SERVER_PORT"), ("sip_port", "PARLEY_SIP_PORT")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            env[name] = value
+    return load_config(args.config, env)
+
+
+async def _serve(config: Config) -> None:
+    from gateway.app import create_app  # the server's imports are not needed for `keys`
+
+    app = create_app(config)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=config.server.shutdown_timeout_s)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.server.host, config.server.port)
+        await site.start()
+        port = runner.addresses[0][1]
+        log.info(f"listening on http://{config.server.host}:{port}", host=config.server.host, port=port,
+                 public_url=config.resolved_public_url(port), data_dir=str(config.resolved_data_dir))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting_down")
+    finally:
+        # Also on a failed bind: the database connection's thread must be closed or the process hangs.
+        await runner.cleanup()
+    log.info("stopped")
+
+
+async def _keys(config: Config, args: argparse.Namespace) -> None:
+    from gateway.auth import create_api_key
+    from gateway.storage import storage_for
+
+    storage = storage_for(config.resolved_database_url)
+    await storage.open()
+    try:
+        if args.keys_command == "create":
+            new = await create_api_key(storage, name=args.name, admin=args.admin)
+            scope = "admin" if new.record.admin else "client"
+            print(f"created {scope} key {new.record.key_id}" + (f" ({new.record.name})" if new.record.name else ""))
+            print("store it now: it is shown only once")
+            print(new.key)
+        else:
+            for key in await storage.list_api_keys():
+                state = "revoked" if key.revoked_at else ("admin" if key.admin else "client")
+                print(f"{key.key_id}\t{key.prefix}...\t{state}\t{key.created_at:%Y-%m-%dT%H:%M:%SZ}\t{key.name or ''}")
+    finally:
+        await storage.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = _load(args)
+    except ConfigError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config.log.format, config.log.level)
+    unknown = sorted(n for n in os.environ if n.startswith("PARLEY_") and n not in known_env_names())
+    if unknown:
+        log.warning("unknown_settings_ignored", variables=unknown)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(config))
+        elif args.command == "keys":
+            asyncio.run(_keys(config, args))
+    except ConfigError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # port in use, data dir not writable: say so, no traceback
+        print(f"parley: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

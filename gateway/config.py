@@ -1,0 +1,225 @@
+"""Typed configuration: defaults, then a TOML file, then PARLEY_* environment variables, validated at start-up.
+
+Each section of the TOML file is a frozen dataclass below; each field documents
+its type, default and unit, and is overridden by `PARLEY_<SECTION>_<KEY>` (the
+top-level settings by `PARLEY_<KEY>`, e.g. PARLEY_DATA_DIR). A bad value stops
+start-up with a ConfigError that names the setting, its variable and the value.
+Nothing outside this module reads the environment for settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+def _setting(default, doc: str, **rules):
+    """A dataclass field with its documentation and validation rules (choices, min, max)."""
+    return field(default=default, metadata={"doc": doc, **rules})
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """[server]: where the HTTP/WebSocket server listens."""
+
+    host: str = _setting("127.0.0.1", "interface to bind (PARLEY_SERVER_HOST); 0.0.0.0 for all")
+    port: int = _setting(8080, "TCP port (PARLEY_SERVER_PORT); 0 picks a free one", min=0, max=65535)
+    shutdown_timeout_s: float = _setting(5.0, "seconds live connections get to finish on SIGTERM", min=0)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """[log]: structured logs on stderr."""
+
+    format: str = _setting(
+        "auto", "console (human), json, or auto: console on a terminal, json otherwise",
+        choices=("auto", "console", "json"),
+    )
+    level: str = _setting("info", "lowest level logged", choices=("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class VADConfig:
+    """[vad]: how the engine hears speech (per-stream `vad_threshold` overrides the threshold)."""
+
+    backend: str = _setting("webrtc", "webrtc (2-4 us/frame) or silero (neural, ~150 us/frame)",
+                            choices=("webrtc", "silero"))
+    threshold: float = _setting(0.5, "0.0-1.0; higher needs louder speech", min=0.0, max=1.0)
+    min_speech_ms: int = _setting(120, "ms of speech before a turn starts", min=0, max=5000)
+    hangover_ms: int = _setting(500, "ms of silence before speech counts as ended", min=0, max=10000)
+
+
+@dataclass(frozen=True)
+class SIPConfig:
+    """[sip]: the SIP user agent (off unless a port is set)."""
+
+    port: int | None = _setting(None, "UDP/TCP port for SIP (PARLEY_SIP_PORT); unset = no SIP", min=1, max=65535)
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    """[twilio]: credentials for the Twilio door."""
+
+    account_sid: str | None = _setting(None, "Twilio account SID (PARLEY_TWILIO_ACCOUNT_SID)")
+    auth_token: str | None = _setting(None, "Twilio auth token (PARLEY_TWILIO_AUTH_TOKEN); signs webhooks")
+    validate_signatures: bool = _setting(True, "check X-Twilio-Signature; false only for local testing")
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "parley"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. Top-level keys: PARLEY_DATA_DIR, PARLEY_PUBLIC_URL, PARLEY_DATABASE_URL."""
+
+    data_dir: Path | None = _setting(None, "SQLite file, recordings and keys (default ~/.local/share/parley)")
+    public_url: str | None = _setting(None, "base URL callers reach us at (default http://HOST:PORT)")
+    database_url: str | None = _setting(None, "sqlite:///path (default: parley.db in data_dir) or postgresql://...")
+    server: ServerConfig = field(default_factory=ServerConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    vad: VADConfig = field(default_factory=VADConfig)
+    sip: SIPConfig = field(default_factory=SIPConfig)
+    twilio: TwilioConfig = field(default_factory=TwilioConfig)
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or _default_data_dir()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'parley.db'}"
+
+    def resolved_public_url(self, port: int | None = None) -> str:
+        """The public base URL without a trailing slash; `port` is the port actually bound."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.server.host if self.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{host}:{port if port is not None else self.server.port}"
+
+
+_SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Config) if f.default_factory is not dataclasses.MISSING}  # type: ignore[misc]
+
+
+def env_name(section: str | None, key: str) -> str:
+    return "PARLEY_" + (f"{section}_{key}" if section else key).upper()
+
+
+def _base_type(tp) -> tuple[type, bool]:
+    """The concrete type of an annotation and whether None is allowed (`int | None` -> (int, True))."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], True
+    return tp, False
+
+
+def _coerce(value, f: dataclasses.Field, hints: dict, where: str):
+    """Check and convert one value (from TOML or an env string) for field `f`; ConfigError on failure."""
+    tp, nullable = _base_type(hints[f.name])
+    meta = f.metadata
+    from_env = isinstance(value, str) and tp is not str
+
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"invalid setting {where}: expected {expected}, got {value!r}")
+
+    if value is None or (from_env and value == "" and nullable):
+        if nullable:
+            return None
+        raise bad(tp.__name__)
+    if tp is bool:
+        if isinstance(value, bool):
+            result = value
+        elif isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            result = value.lower() in ("1", "true", "yes", "on")
+        else:
+            raise bad("true or false")
+    elif tp is int:
+        try:
+            result = int(value) if isinstance(value, str) else value
+        except ValueError:
+            raise bad("an integer") from None
+        if isinstance(result, bool) or not isinstance(result, int):
+            raise bad("an integer")
+    elif tp is float:
+        try:
+            result = float(value) if isinstance(value, str) else value
+        except ValueError:
+            raise bad("a number") from None
+        if isinstance(result, bool) or not isinstance(result, (int, float)):
+            raise bad("a number")
+        result = float(result)
+    elif tp is Path:
+        if not isinstance(value, str) or not value:
+            raise bad("a path")
+        result = Path(value).expanduser()
+    else:
+        if not isinstance(value, str):
+            raise bad("a string")
+        result = value
+    if "choices" in meta and result not in meta["choices"]:
+        raise bad("one of " + ", ".join(meta["choices"]))
+    if "min" in meta and result < meta["min"] or "max" in meta and result > meta["max"]:
+        low, high = meta.get("min"), meta.get("max")
+        raise bad(f"a value from {low} to {high}" if high is not None else f"a value >= {low}")
+    return result
+
+
+def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str]):
+    hints = typing.get_type_hints(cls)
+    values = {}
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in known and not (section is None and key in _SECTIONS):
+            where = f"{section}.{key}" if section else key
+            raise ConfigError(f"unknown setting {where} in the configuration file (known: {', '.join(sorted(known))})")
+    for f in dataclasses.fields(cls):
+        if section is None and f.name in _SECTIONS:
+            sub = table.get(f.name, {})
+            if not isinstance(sub, Mapping):
+                raise ConfigError(f"invalid setting {f.name}: expected a [{f.name}] table, got {sub!r}")
+            values[f.name] = _build(_SECTIONS[f.name], f.name, sub, env)
+            continue
+        name = env_name(section, f.name)
+        where = f"{section + '.' if section else ''}{f.name} ({name})"
+        if name in env:
+            values[f.name] = _coerce(env[name], f, hints, where)
+        elif f.name in table:
+            values[f.name] = _coerce(table[f.name], f, hints, where)
+    return cls(**values)
+
+
+def known_env_names() -> set[str]:
+    names = {"PARLEY_CONFIG"}
+    for f in dataclasses.fields(Config):
+        if f.name in _SECTIONS:
+            names.update(env_name(f.name, sf.name) for sf in dataclasses.fields(_SECTIONS[f.name]))
+        else:
+            names.add(env_name(None, f.name))
+    return names
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the TOML file (`path`, else $PARLEY_CONFIG), then PARLEY_* variables."""
+    env = os.environ if env is None else env
+    path = path or env.get("PARLEY_CONFIG") or None
+    table: dict = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                table = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    return _build(Config, None, table, env)

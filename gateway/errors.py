@@ -1,0 +1,35 @@
+"""One middleware turns every error into SPEC §3's JSON envelope; nothing else ever reaches a client."""
+
+import structlog
+from aiohttp import web
+
+from agents.errors import ParleyError
+
+log = structlog.get_logger(__name__)
+
+_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "invalid_request", 409: "conflict", 413: "invalid_request", 429: "rate_limited"}
+
+
+def error_response(status: int, code: str, message: str, param: str | None = None) -> web.Response:
+    error = {"code": code, "message": message}
+    if param is not None:
+        error["param"] = param
+    return web.json_response({"error": error}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ParleyError as exc:
+        return web.json_response(exc.to_wire(), status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "internal" if exc.status >= 500 else "invalid_request")
+        message = exc.reason if exc.status != 404 else f"no such endpoint: {request.method} {request.path}"
+        return error_response(exc.status, code, message)
+    except Exception:
+        log.exception("request_failed", method=request.method, path=request.path)
+        return error_response(500, "internal", "internal error")

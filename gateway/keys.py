@@ -1,0 +1,11 @@
+"""Every typed key under which the aiohttp Application keeps shared objects."""
+
+from aiohttp import web
+
+from gateway.config import Config
+from gateway.models import Models
+from gateway.storage import Storage
+
+CONFIG = web.AppKey("config", Config)
+STORAGE = web.AppKey("storage", Storage)
+MODELS = web.AppKey("models", Models)

@@ -1,0 +1,90 @@
+"""What the gateway needs from a database: records and the Storage protocol that SQLite and PostgreSQL implement."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored: only its SHA-256 hash, never the key itself."""
+
+    key_id: str
+    name: str | None
+    admin: bool
+    key_hash: str
+    prefix: str  # the first characters of the key, so an operator can tell keys apart
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class KeyStorage(Protocol):
+    """API keys."""
+
+    async def add_api_key(self, key: ApiKeyRecord) -> None: ...
+
+    async def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        """The live (not revoked) key with this hash, if any."""
+
+    async def list_api_keys(self) -> list[ApiKeyRecord]: ...
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """A conversation session as stored. `settings` holds what create/persona decided (JSON-ready)."""
+
+    session_id: str
+    owner_key_id: str | None
+    status: str  # ready | active | ended
+    settings: dict
+    created_at: datetime
+    last_activity_at: datetime
+    channel: str = "api"
+    metadata: dict | None = None
+    stream_token_hash: str | None = None
+    persona_id: str | None = None
+    caller: str | None = None
+    called: str | None = None
+    total_turns: int = 0
+    last_turn_number: int = 0
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    sessions: list[SessionRecord]
+    next_cursor: str | None
+
+
+class SessionStorage(Protocol):
+    """Sessions and their turns (the conversation engine's TurnStore is `save_turn`)."""
+
+    async def create_session(self, session: SessionRecord) -> None: ...
+
+    async def get_session(self, session_id: str) -> SessionRecord | None: ...
+
+    async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
+                            limit: int, cursor: str | None) -> SessionPage:
+        """Newest first; `owner_key_id` None lists every owner's (admin)."""
+
+    async def set_session_status(self, session_id: str, status: str, *, ended_at: datetime | None = None,
+                                 end_reason: str | None = None, deleted_at: datetime | None = None) -> None: ...
+
+    async def save_turn(self, session_id: str, turn) -> None:
+        """Insert one completed turn (agents.ports.TurnRecord) and update the session's counters, atomically."""
+
+    async def list_turns(self, session_id: str) -> list: ...
+
+    async def purge_deleted(self, before: datetime) -> int:
+        """Delete sessions (and their turns) deleted before `before`; returns how many."""
+
+
+class Storage(KeyStorage, SessionStorage, Protocol):
+    """Everything the gateway stores. Implementations are safe to share across the event loop's tasks."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,101 @@
+"""Speech start/end events from a frame VAD, with minimum-speech and hangover durations."""
+
+from dataclasses import dataclass
+
+from media.format import SAMPLE_WIDTH
+from media.framing import Framer
+from media.vad.base import VAD
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStart:
+    """Speech began at `at_ms` (stream time of its first speech frame)."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnd:
+    """Speech ended at `at_ms` (end of its last speech frame) after `duration_ms`."""
+
+    at_ms: int
+    duration_ms: int
+
+
+VADEvent = SpeechStart | SpeechEnd
+
+
+class SpeechDetector:
+    """Feed pcm16 chunks of any size; get SpeechStart/SpeechEnd events.
+
+    Speech starts once `min_speech_ms` of consecutive speech frames were seen
+    (shorter blips, a cough or a click, never start a turn) and ends after
+    `hangover_ms` of consecutive non-speech. Times are stream time, counted
+    from the first sample fed, in ms. Plain synchronous calls: this runs per
+    frame on the audio path.
+    """
+
+    def __init__(self, vad: VAD, min_speech_ms: int = 120, hangover_ms: int = 500) -> None:
+        if min_speech_ms < 0 or hangover_ms < 0:
+            raise ValueError(f"min_speech_ms and hangover_ms must be >= 0, got {min_speech_ms}, {hangover_ms}")
+        self.vad = vad
+        self.min_speech_ms = min_speech_ms
+        self.hangover_ms = hangover_ms
+        self._framer = Framer(vad.sample_rate * vad.frame_ms // 1000 * SAMPLE_WIDTH)
+        self._frame_ms = vad.frame_ms
+        self.speaking = False
+        self.last_prob = 0.0
+        self._now_ms = 0
+        self._run_ms = 0  # consecutive speech (while silent) or silence (while speaking)
+        self._start_ms = 0
+        self._last_speech_end_ms = 0
+
+    @property
+    def now_ms(self) -> int:
+        """Stream time of the audio judged so far."""
+        return self._now_ms
+
+    def process(self, pcm: bytes) -> list[VADEvent]:
+        events: list[VADEvent] = []
+        for frame in self._framer.push(pcm):
+            event = self._judge(frame)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _judge(self, frame: bytes) -> VADEvent | None:
+        prob = self.last_prob = self.vad.prob(frame)
+        is_speech = prob >= self.vad.threshold
+        frame_start = self._now_ms
+        self._now_ms += self._frame_ms
+        if not self.speaking:
+            if not is_speech:
+                self._run_ms = 0
+                return None
+            if self._run_ms == 0:
+                self._start_ms = frame_start
+            self._run_ms += self._frame_ms
+            if self._run_ms >= max(self.min_speech_ms, 1):
+                self.speaking = True
+                self._run_ms = 0
+                self._last_speech_end_ms = self._now_ms
+                return SpeechStart(at_ms=self._start_ms)
+            return None
+        if is_speech:
+            self._run_ms = 0
+            self._last_speech_end_ms = self._now_ms
+            return None
+        self._run_ms += self._frame_ms
+        if self._run_ms >= self.hangover_ms:
+            self.speaking = False
+            self._run_ms = 0
+            end = self._last_speech_end_ms
+            return SpeechEnd(at_ms=end, duration_ms=end - self._start_ms)
+        return None
+
+    def reset(self) -> None:
+        """Forget any speech in progress (stream time keeps counting)."""
+        self._framer.reset()
+        self.vad.reset()
+        self.speaking = False
+        self._run_ms = 0
