@@ -64,6 +64,7 @@ class Conversation:
         self._reply_state: ReplyState | None = None
         self._cut_ms = 0
         self._generation = 0  # bumped whenever the caller starts a new turn
+        self._closing = False  # set as soon as end() or close() starts: no new input is taken
         self.ended = asyncio.Event()
         self.end_reason: EndReason | None = None
         self.last_activity = time.monotonic()
@@ -77,18 +78,20 @@ class Conversation:
 
     async def end(self, reason: EndReason) -> None:
         """End the session for good: stop everything and emit session_ended."""
-        if self.ended.is_set():
+        if self._closing:
             return
+        self._closing = True
         self.end_reason = reason
-        self.ended.set()
         await self._stop()
         self.emit(SessionEnded(reason, self.history.total_turns))
+        self.ended.set()  # after session_ended is emitted: the door closes on this
         log.info("session_ended", reason=reason, total_turns=self.history.total_turns)
 
     async def close(self) -> None:
         """The door went away (the session may be resumed): stop everything, emit nothing."""
-        self.ended.set()
+        self._closing = True
         await self._stop()
+        self.ended.set()
 
     async def _stop(self) -> None:
         if self._reply_task and not self._reply_task.done():
@@ -105,7 +108,7 @@ class Conversation:
 
     def feed_audio(self, pcm: bytes) -> None:
         """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
-        if self.ended.is_set():
+        if self._closing:
             return
         preroll = self._preroll
         preroll += pcm
@@ -123,7 +126,7 @@ class Conversation:
 
     def feed_text(self, text: str) -> None:
         """A typed user turn (`user_text`): interrupts like speech, answered like speech."""
-        if self.ended.is_set():
+        if self._closing:
             return
         self._generation += 1
         self._barge_in()
@@ -158,8 +161,9 @@ class Conversation:
         if turn.partials:
             turn.partials.cancel()
         ended = self._stream_time_to_monotonic(event.at_ms)
+        endpoint_ms = round((time.monotonic() - ended) * 1000)
         generation = self._generation
-        self._enqueue(lambda: self._finish_user_turn(turn, ended, event.duration_ms, generation))
+        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, event.duration_ms, generation))
 
     def _drop_user_turn(self) -> None:
         turn, self._user = self._user, None
@@ -187,7 +191,7 @@ class Conversation:
         self._jobs.put_nowait(job)
 
     async def _work(self) -> None:
-        while not self.ended.is_set():
+        while not self._closing:
             job = await self._jobs.get()
             try:
                 await job()
@@ -210,7 +214,8 @@ class Conversation:
                 last = text
                 self.emit(Transcript("user", text, False, turn.turn_id))
 
-    async def _finish_user_turn(self, turn: _UserTurn, ended: float, duration_ms: int, generation: int) -> None:
+    async def _finish_user_turn(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
+                                generation: int) -> None:
         asked = time.monotonic()
         text = (await turn.stream.final()).strip()
         asr_ms = round((time.monotonic() - asked) * 1000)
@@ -219,14 +224,14 @@ class Conversation:
             self.emit(TurnEnd("user", turn.turn_id, duration_ms))
             return
         await self._complete_user_turn(TurnRecord(turn.turn_id, "user", text, turn.started_at, duration_ms))
-        if not self.ended.is_set() and generation == self._generation:
+        if not self._closing and generation == self._generation:
             # Otherwise the caller went on talking: the next turn's reply answers both.
-            await self._respond(ended, asr_ms=asr_ms)
+            await self._respond(ended, asr_ms=asr_ms, endpoint_ms=endpoint_ms)
 
     async def _typed_turn(self, turn_id: str, text: str, received: float, generation: int) -> None:
         self.emit(TurnStart("user", turn_id))
         await self._complete_user_turn(TurnRecord(turn_id, "user", text, datetime.now(UTC), 0))
-        if not self.ended.is_set() and generation == self._generation:
+        if not self._closing and generation == self._generation:
             await self._respond(received, asr_ms=None)
 
     async def _complete_user_turn(self, record: TurnRecord) -> None:
@@ -240,13 +245,14 @@ class Conversation:
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
         await self._run_reply(state, reply.speak_text(self.settings.greeting or ""), asr_ms=None)
 
-    async def _respond(self, started: float, asr_ms: int | None) -> None:
+    async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None) -> None:
         state = ReplyState(self.history.new_turn_id(), started)
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
         messages = self.history.messages(self.settings.system_prompt, self.settings.context_window)
-        await self._run_reply(state, reply.run(messages), asr_ms)
+        await self._run_reply(state, reply.run(messages), asr_ms, endpoint_ms)
 
-    async def _run_reply(self, state: ReplyState, generate: Awaitable[None], asr_ms: int | None) -> None:
+    async def _run_reply(self, state: ReplyState, generate: Awaitable[None], asr_ms: int | None,
+                         endpoint_ms: int | None = None) -> None:
         started_at = datetime.now(UTC)
 
         async def generate_and_play():
@@ -276,14 +282,14 @@ class Conversation:
         text = state.timeline.heard(played_ms) if interrupted else state.timeline.text
         record = TurnRecord(
             state.turn_id, "assistant", text, started_at, played_ms, latency_ms=state.latency_ms,
-            interrupted=interrupted, tool_calls=state.tool_calls, asr_ms=asr_ms,
+            interrupted=interrupted, tool_calls=state.tool_calls, endpoint_ms=endpoint_ms, asr_ms=asr_ms,
             llm_first_token_ms=state.llm_first_token_ms, tts_first_audio_ms=state.tts_first_audio_ms,
         )
         self.emit(Transcript("assistant", text, True, state.turn_id))
         await self._commit(record)
         self.emit(TurnEnd("assistant", state.turn_id, played_ms, interrupted))
         log.info("turn_ended", turn_id=state.turn_id, latency_ms=state.latency_ms, interrupted=interrupted,
-                 asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
+                 endpoint_ms=endpoint_ms, asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
                  tts_first_audio_ms=state.tts_first_audio_ms)
         await self._check_limit()
 

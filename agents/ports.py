@@ -81,7 +81,8 @@ class TurnRecord:
     latency_ms: int | None = None
     interrupted: bool = False
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
-    asr_ms: int | None = None
+    endpoint_ms: int | None = None  # end of speech -> the VAD decided the turn was over
+    asr_ms: int | None = None  # the ASR final transcript took
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
 
@@ -92,6 +93,9 @@ class TurnRecord:
             wire["latency_ms"] = self.latency_ms
             wire["interrupted"] = self.interrupted
             wire["tool_calls"] = [call.to_wire() for call in self.tool_calls]
+            wire["latency_breakdown"] = {"endpoint_ms": self.endpoint_ms, "asr_ms": self.asr_ms,
+                                         "llm_first_token_ms": self.llm_first_token_ms,
+                                         "tts_first_audio_ms": self.tts_first_audio_ms}
         return wire
 
 

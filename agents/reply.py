@@ -1,6 +1,7 @@
 """One assistant reply: LLM text streamed sentence by sentence into TTS and out to the sink, tools in between."""
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from agents.session import SessionSettings
 from media.format import SAMPLE_WIDTH
 
 log = structlog.get_logger(__name__)
+
+EMPTY_REPLY_FALLBACK = "Sorry, could you say that again?"
 
 
 @dataclass
@@ -68,31 +71,44 @@ class Reply:
                 await asyncio.gather(speaker, return_exceptions=True)
 
     async def _think(self, messages: list[Message], sentences: asyncio.Queue) -> None:
+        if not await self._rounds(messages, sentences):
+            # A small model sometimes answers with nothing speakable (or a call to a tool it was not
+            # offered): the caller must not be left in silence.
+            log.warning("llm_empty_reply", turn_id=self.state.turn_id)
+            sentences.put_nowait(EMPTY_REPLY_FALLBACK)
+
+    async def _rounds(self, messages: list[Message], sentences: asyncio.Queue) -> bool:
+        """LLM -> tools -> LLM rounds; True if anything was said."""
         specs = [t.spec() for t in self.settings.tools]
         tools = self.settings.tools_by_name
+        spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
             splitter = SentenceSplitter()
             said: list[str] = []
             requests: list[ToolCallRequest] = []
             asked = time.monotonic()
             offered = specs if round_ < self.engine.max_tool_rounds else []  # last round must answer in words
-            async for out in self.engine.llm.reply(messages, offered, self.engine.llm_options):
-                if self.state.llm_first_token_ms is None:
-                    self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
-                if isinstance(out, TextDelta):
-                    said.append(out.text)
-                    for piece in splitter.push(out.text):
-                        sentences.put_nowait(piece)
-                elif isinstance(out, ToolCallRequest):
-                    requests.append(out)
+            # aclosing: a barge-in stops generation now, not when the generator is collected.
+            async with contextlib.aclosing(self.engine.llm.reply(messages, offered, self.engine.llm_options)) as outs:
+                async for out in outs:
+                    if self.state.llm_first_token_ms is None:
+                        self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
+                    if isinstance(out, TextDelta):
+                        said.append(out.text)
+                        for piece in splitter.push(out.text):
+                            sentences.put_nowait(piece)
+                    elif isinstance(out, ToolCallRequest):
+                        requests.append(out)
             rest = splitter.flush()
             if rest:
                 sentences.put_nowait(rest)
+            spoke = spoke or any(text.strip() for text in said)
             if not requests:
-                return
+                return spoke
             messages.append(Message("assistant", "".join(said), tool_calls=tuple(requests)))
             for request in requests:
                 messages.append(await self._call_tool(tools, request))
+        return spoke
 
     async def _call_tool(self, tools, request: ToolCallRequest) -> Message:
         turn_id = self.state.turn_id
@@ -108,19 +124,20 @@ class Reply:
         while (sentence := await sentences.get()) is not None:
             asked = time.monotonic()
             first_chunk = True
-            async for chunk in self.engine.tts.speak(sentence, self.settings.voice_id, rate):
-                if not chunk.pcm:
-                    continue
-                duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
-                if self.state.first_audio_at is None:
-                    self.state.first_audio_at = time.monotonic()
-                    self.state.tts_first_audio_ms = round((self.state.first_audio_at - asked) * 1000)
-                    self.emit(TurnStart("assistant", self.state.turn_id, self.state.latency_ms))
-                self.sink.push(chunk.pcm)
-                if first_chunk:
-                    self.state.timeline.add(sentence, duration_ms)
-                    first_chunk = False
-                else:
-                    self.state.timeline.extend_last(duration_ms)
+            async with contextlib.aclosing(self.engine.tts.speak(sentence, self.settings.voice_id, rate)) as chunks:
+                async for chunk in chunks:
+                    if not chunk.pcm:
+                        continue
+                    duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
+                    if self.state.first_audio_at is None:
+                        self.state.first_audio_at = time.monotonic()
+                        self.state.tts_first_audio_ms = round((self.state.first_audio_at - asked) * 1000)
+                        self.emit(TurnStart("assistant", self.state.turn_id, self.state.latency_ms))
+                    self.sink.push(chunk.pcm)
+                    if first_chunk:
+                        self.state.timeline.add(sentence, duration_ms)
+                        first_chunk = False
+                    else:
+                        self.state.timeline.extend_last(duration_ms)
 
 

@@ -1,15 +1,17 @@
 """create_app(config) -> web.Application: the one place where storage, models and routes are wired."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
 
 import structlog
 from aiohttp import web
 
 from gateway import health
+from gateway.api import conversations, stream
 from gateway.config import Config
 from gateway.errors import error_middleware
-from gateway.keys import CONFIG, MODELS, STORAGE
+from gateway.keys import CONFIG, LIVE, MODELS, STORAGE
 from gateway.models import Models, load_models
 from gateway.storage import storage_for
 
@@ -35,13 +37,44 @@ async def _models_ctx(app: web.Application) -> AsyncIterator[None]:
         pass
 
 
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge sessions deleted more than `retention_days` ago, at start-up and then hourly."""
+
+    async def purge_forever():
+        while True:
+            cutoff = datetime.now(UTC) - timedelta(days=app[CONFIG].sessions.retention_days)
+            try:
+                purged = await app[STORAGE].purge_deleted(cutoff)
+                if purged:
+                    log.info("sessions_purged", count=purged, deleted_before=cutoff.isoformat())
+            except Exception:
+                log.exception("purge_failed")
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(purge_forever(), name="retention")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _close_streams(app: web.Application) -> None:
+    # Shutdown: live calls get a clean close instead of a dropped socket.
+    for connection in list(app[LIVE].values()):
+        await connection.ws.close(message=b"server shutting down")
+
+
 def create_app(config: Config, models: Models | None = None) -> web.Application:
     """The gateway application. `models` may be passed in to share loaded models (tests)."""
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     app[CONFIG] = config
     app[MODELS] = models or Models()
+    app[LIVE] = {}
     app.cleanup_ctx.append(_storage_ctx)
+    app.cleanup_ctx.append(_retention_ctx)
     if models is None:
         app.cleanup_ctx.append(_models_ctx)
+    app.on_shutdown.append(_close_streams)
     health.add_routes(app)
+    conversations.add_routes(app)
+    stream.add_routes(app)
     return app

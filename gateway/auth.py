@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from agents.errors import Unauthorized
 from gateway.storage import ApiKeyRecord, Storage
 
 KEY_PREFIX = "pk_"
@@ -39,3 +40,17 @@ async def check_api_key(storage: Storage, key: str) -> ApiKeyRecord | None:
     if not key.startswith(KEY_PREFIX):
         return None
     return await storage.find_api_key(hash_key(key))
+
+
+async def authenticate(request, storage: Storage, allow_query_token: bool = False) -> ApiKeyRecord:
+    """The API key of a request: `Authorization: Bearer <key>` (or `?token=` where browsers need it)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if not header and allow_query_token:
+        key, scheme = request.query.get("token", ""), "Bearer"
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("missing API key: send Authorization: Bearer <key>")
+    record = await check_api_key(storage, key.strip())
+    if record is None:
+        raise Unauthorized("invalid or revoked API key")
+    return record

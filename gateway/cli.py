@@ -6,11 +6,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
 from gateway import __version__
+from gateway.client import ClientError
 from gateway.config import Config, ConfigError, known_env_names, load_config
 from gateway.logs import configure_logging
 
@@ -34,6 +36,27 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true", help="may manage personas, numbers and all sessions")
     create.add_argument("--name", help="a label to tell keys apart")
     key_commands.add_parser("list", help="list API keys (never the keys themselves)")
+
+    call = commands.add_parser("call", help="talk to a running gateway: stream a WAV or typed turns, save the reply")
+    call.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
+    call.add_argument("--wav", type=Path, help="a mono 16-bit WAV to say (any rate)")
+    call.add_argument("--text", action="append", default=[], help="a typed turn (repeatable)")
+    call.add_argument("--out", type=Path, help="write the assistant's audio to this WAV")
+    call.add_argument("--key", help="API key (default: $PARLEY_API_KEY)")
+    call.add_argument("--session", help="continue this session instead of creating one")
+    call.add_argument("--voice", default="joe", help="voice_id for a new session (default joe)")
+    call.add_argument("--prompt", help="system_prompt for a new session")
+    call.add_argument("--sample-rate", type=int, default=16000, choices=(8000, 16000, 24000, 48000))
+    call.add_argument("--encoding", default="pcm16", choices=("pcm16", "mulaw", "opus"))
+
+    bench = commands.add_parser("bench", help="benchmarks against a running gateway")
+    bench_kinds = bench.add_subparsers(dest="bench_command", metavar="KIND", required=True)
+    latency = bench_kinds.add_parser("latency", help="spoken turns over the API: end of speech -> first audio")
+    latency.add_argument("url", help="the gateway's base URL")
+    latency.add_argument("--key", help="API key (default: $PARLEY_API_KEY)")
+    latency.add_argument("--turns", type=int, default=10, help="spoken turns to measure (default 10)")
+    latency.add_argument("--wav", type=Path, help="the utterance to say (default: a Piper voice asks about order 1234)")
+    latency.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -92,6 +115,13 @@ async def _keys(config: Config, args: argparse.Namespace) -> None:
         await storage.close()
 
 
+def _api_key(args: argparse.Namespace) -> str:
+    key = args.key or os.environ.get("PARLEY_API_KEY")
+    if not key:
+        raise ConfigError("need an API key: --key or PARLEY_API_KEY (make one with: parley keys create)")
+    return key
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -108,10 +138,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(config))
         elif args.command == "keys":
             asyncio.run(_keys(config, args))
+        elif args.command == "call":
+            from gateway.call import run_call
+
+            return asyncio.run(run_call(args, _api_key(args)))
+        elif args.command == "bench":
+            from gateway.bench import run_bench
+
+            return asyncio.run(run_bench(args, _api_key(args)))
     except ConfigError as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # port in use, data dir not writable: say so, no traceback
+        print(f"parley: {exc}", file=sys.stderr)
+        return 1
+    except ClientError as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -60,6 +60,47 @@ class VADConfig:
 
 
 @dataclass(frozen=True)
+class ASRConfig:
+    """[asr]: speech recognition."""
+
+    provider: str = _setting("whisper", "whisper (faster-whisper, default tiny.en) or vosk", choices=("whisper", "vosk"))
+    model_path: str | None = _setting(None, "model folder; default: the packaged Whisper tiny.en (vosk needs one)")
+    language: str = _setting("en", "the language of a vosk model (ISO 639-1)")
+    threads: int = _setting(2, "CPU threads per recognition", min=1, max=64)
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """[llm]: the language model."""
+
+    provider: str = _setting("llamacpp", "llamacpp (in-process, packaged model) or openai (any OpenAI-compatible server)",
+                             choices=("llamacpp", "openai"))
+    model_path: str | None = _setting(None, "llamacpp: a GGUF file or a packaged model name; default: the packaged model")
+    base_url: str | None = _setting(None, "openai: the server's base URL, e.g. http://127.0.0.1:11434/v1")
+    model: str | None = _setting(None, "openai: the model name the server knows")
+    api_key: str | None = _setting(None, "openai: the API key, if the server needs one")
+    temperature: float = _setting(0.2, "sampling temperature", min=0.0, max=2.0)
+    max_tokens: int = _setting(160, "longest reply in tokens", min=1, max=4096)
+
+
+@dataclass(frozen=True)
+class TTSConfig:
+    """[tts]: speech synthesis."""
+
+    piper_voice: str | None = _setting(None, "an extra Piper voice .onnx (its .json beside it); joe is always there")
+    espeak: bool = _setting(True, "also offer the light espeak-ng voices for other languages")
+
+
+@dataclass(frozen=True)
+class SessionsConfig:
+    """[sessions]: conversation behaviour and retention."""
+
+    retention_days: int = _setting(30, "days a deleted session stays readable", min=0, max=3650)
+    partial_interval_ms: int = _setting(1000, "how often user partial transcripts are sent; 0 = never", min=0)
+    tool_timeout_s: float = _setting(10.0, "longest a tool may take", min=0.1, max=600)
+
+
+@dataclass(frozen=True)
 class SIPConfig:
     """[sip]: the SIP user agent (off unless a port is set)."""
 
@@ -90,6 +131,10 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     log: LogConfig = field(default_factory=LogConfig)
     vad: VADConfig = field(default_factory=VADConfig)
+    asr: ASRConfig = field(default_factory=ASRConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    tts: TTSConfig = field(default_factory=TTSConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
     sip: SIPConfig = field(default_factory=SIPConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
 

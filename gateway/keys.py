@@ -9,3 +9,4 @@ from gateway.storage import Storage
 CONFIG = web.AppKey("config", Config)
 STORAGE = web.AppKey("storage", Storage)
 MODELS = web.AppKey("models", Models)
+LIVE = web.AppKey("live", dict)  # session_id -> the StreamConnection carrying it on this node

@@ -45,3 +45,4 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream=None) -> No
     root.setLevel(level.upper())
     # One line per HTTP request is noise at info level; keep aiohttp's errors.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # a line per transcription otherwise

@@ -1,25 +1,36 @@
 """The models a call needs, loaded once per process in the background; /healthz is ok only once they are.
 
-Loading runs in a worker thread so the server answers (503) while it works.
-The conversation issue adds ASR, LLM and TTS here.
+Loading (and one warm-up inference each, so the first caller does not pay for
+it) runs in a worker thread: the server answers 503 meanwhile.
 """
 
 import asyncio
+import inspect
 import time
 from dataclasses import dataclass, field
 
 import structlog
 
-from gateway.config import Config
+from agents.engine import Engine
+from agents.providers.llm.base import LLMOptions
+from agents.providers.tts.base import VoiceInfo
+from agents.tools.registry import ToolRegistry
+from agents.tools.runner import ToolRunner
+from gateway.config import Config, ConfigError
 from media.vad.silero import SileroModel
+from media.vad.webrtc import WebRtcVAD
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass
 class Models:
-    """Shared, loaded-once models, and whether they are ready."""
+    """Shared, loaded-once models and what they offer, and whether they are ready."""
 
+    engine: Engine | None = None
+    voices: dict[str, VoiceInfo] = field(default_factory=dict)
+    languages: frozenset[str] = frozenset()  # what both the ASR hears and some voice speaks
+    registry: ToolRegistry = field(default_factory=ToolRegistry)
     silero: SileroModel | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
@@ -29,22 +40,92 @@ class Models:
         return "ok" if self.ready.is_set() else ("error" if self.error else "loading")
 
 
-def _load(config: Config, models: Models) -> None:
-    if config.vad.backend == "silero":
-        models.silero = SileroModel()
-    # webrtcvad has no model to load; touching it here fails early if the wheel is broken.
-    import webrtcvad
+def _warm(provider) -> None:
+    """Run a provider's blocking warm-up; async ones run later, on the loop (see load_models)."""
+    warm_up = getattr(provider, "warm_up", None)
+    if warm_up is not None and not inspect.iscoroutinefunction(warm_up):
+        warm_up()
 
-    webrtcvad.Vad(2)
+
+def _make_asr(config: Config):
+    from agents.providers.asr import make_asr
+
+    c = config.asr
+    if c.provider == "vosk":
+        if not c.model_path:
+            raise ConfigError("asr.model_path (PARLEY_ASR_MODEL_PATH) must name a vosk model folder")
+        return make_asr("vosk", model_path=c.model_path, language=c.language)
+    return make_asr("whisper", model_path=c.model_path, cpu_threads=c.threads)
+
+
+def _make_llm(config: Config):
+    from agents.providers.llm import make_llm
+
+    c = config.llm
+    if c.provider == "openai":
+        if not c.base_url or not c.model:
+            raise ConfigError("llm.base_url (PARLEY_LLM_BASE_URL) and llm.model (PARLEY_LLM_MODEL) are needed "
+                              "for the openai provider")
+        return make_llm("openai", base_url=c.base_url, model=c.model, api_key=c.api_key)
+    return make_llm("llamacpp", model=c.model_path) if c.model_path else make_llm("llamacpp")
+
+
+def _make_tts(config: Config):
+    from agents.providers.tts import VoiceCatalog, make_tts
+
+    extra = [config.tts.piper_voice] if config.tts.piper_voice else []
+    providers = [make_tts("piper", voice_files=extra)]
+    if config.tts.espeak:
+        providers.append(make_tts("espeak"))
+    for provider in providers:
+        _warm(provider)
+    return VoiceCatalog(providers)
+
+
+def build_engine(config: Config, models: Models) -> None:
+    """Load everything (blocking: run it in a thread) and fill `models`."""
+    models.registry = ToolRegistry.discover()
+    if config.vad.backend == "silero":
+        silero = models.silero = SileroModel()
+        make_vad = silero.stream
+    else:
+        make_vad = WebRtcVAD
+    asr = _make_asr(config)
+    _warm(asr)
+    llm = _make_llm(config)
+    load = getattr(llm, "load", None)  # llama.cpp: resolve the weights and load the model (blocking)
+    if load is not None:
+        load()
+    _warm(llm)
+    tts = _make_tts(config)
+    models.voices = {voice.voice_id: voice for voice in tts.voices()}
+    spoken = {lang for voice in models.voices.values() for lang in voice.languages}
+    models.languages = frozenset(asr.languages) & spoken
+    models.engine = Engine(
+        asr=asr, llm=llm, tts=tts,
+        tools=ToolRunner(models.registry, timeout_s=config.sessions.tool_timeout_s),
+        make_vad=make_vad,
+        llm_options=LLMOptions(temperature=config.llm.temperature, max_tokens=config.llm.max_tokens),
+        min_speech_ms=config.vad.min_speech_ms,
+        hangover_ms=config.vad.hangover_ms,
+        partial_interval_ms=config.sessions.partial_interval_ms,
+    )
 
 
 async def load_models(config: Config, models: Models) -> None:
     started = time.perf_counter()
     try:
-        await asyncio.to_thread(_load, config, models)
+        await asyncio.to_thread(build_engine, config, models)
+        assert models.engine is not None
+        for provider in (models.engine.asr, models.engine.llm, models.engine.tts):
+            warm_up = getattr(provider, "warm_up", None)
+            if warm_up is not None and inspect.iscoroutinefunction(warm_up):
+                await warm_up()
     except Exception as exc:  # a broken install must show in /healthz and the log, not kill the server
         models.error = f"{type(exc).__name__}: {exc}"
         log.error("models_failed", error=models.error)
         return
     models.ready.set()
-    log.info("models_loaded", seconds=round(time.perf_counter() - started, 2), vad=config.vad.backend)
+    log.info("models_loaded", seconds=round(time.perf_counter() - started, 1), vad=config.vad.backend,
+             asr=config.asr.provider, llm=config.llm.provider, voices=sorted(models.voices),
+             languages=sorted(models.languages), tools=models.registry.names())

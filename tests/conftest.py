@@ -1,6 +1,10 @@
 """Shared fixtures: one real `parley serve` per test run."""
 
-import pytest
+from agents.providers.libstdcxx import prefer_system_libstdcxx
+
+prefer_system_libstdcxx()  # before any test imports vosk: llama.cpp must keep the system libstdc++
+
+import pytest  # noqa: E402
 
 from tests.servers import Server, start_server, stop_server
 

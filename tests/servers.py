@@ -48,7 +48,9 @@ class Server:
 def start_server(tmp: Path, extra_env: dict | None = None, ready_timeout: float = 120.0) -> Server:
     port = free_port()
     data_dir = tmp / "data"
-    env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LOG_FORMAT": "json", **(extra_env or {})}
+    # Temperature 0: the same question gets the same answer, so assertions on replies are stable.
+    env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LOG_FORMAT": "json",
+           "PARLEY_LLM_TEMPERATURE": "0", **(extra_env or {})}
     log_path = tmp / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([*PARLEY, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

@@ -34,7 +34,7 @@ def normalise_parameters(parameters: dict | None, where: str) -> dict:
     if parameters is None:
         return {"type": "object", "properties": {}}
     if not isinstance(parameters, dict):
-        raise InvalidRequest(f"{where}.parameters must be an object", param=f"{where}.parameters")
+        raise InvalidRequest(f"{where}.parameters must be an object", param="tools")
     if parameters.get("type") == "object" and isinstance(parameters.get("properties", {}), dict):
         schema = parameters
     else:
@@ -43,13 +43,13 @@ def normalise_parameters(parameters: dict | None, where: str) -> dict:
             if not isinstance(prop, dict) or prop.get("type") not in _JSON_TYPES:
                 raise InvalidRequest(
                     f"{where}.parameters.{name} must be an object with a JSON type "
-                    f"({', '.join(sorted(_JSON_TYPES))})", param=f"{where}.parameters",
+                    f"({', '.join(sorted(_JSON_TYPES))})", param="tools",
                 )
             prop = dict(prop)
             is_required = prop.pop("required", False)
             if not isinstance(is_required, bool):
                 raise InvalidRequest(f"{where}.parameters.{name}.required must be true or false",
-                                     param=f"{where}.parameters")
+                                     param="tools")
             if is_required:
                 required.append(name)
             properties[name] = prop
@@ -60,7 +60,7 @@ def normalise_parameters(parameters: dict | None, where: str) -> dict:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise InvalidRequest(f"{where}.parameters is not a valid JSON Schema: {exc.message}",
-                             param=f"{where}.parameters") from None
+                             param="tools") from None
     return schema
 
 

@@ -47,6 +47,7 @@ class SessionRecord:
     called: str | None = None
     total_turns: int = 0
     last_turn_number: int = 0
+    started_at: datetime | None = None  # first stream connected
     ended_at: datetime | None = None
     end_reason: str | None = None
     deleted_at: datetime | None = None
@@ -69,8 +70,10 @@ class SessionStorage(Protocol):
                             limit: int, cursor: str | None) -> SessionPage:
         """Newest first; `owner_key_id` None lists every owner's (admin)."""
 
-    async def set_session_status(self, session_id: str, status: str, *, ended_at: datetime | None = None,
-                                 end_reason: str | None = None, deleted_at: datetime | None = None) -> None: ...
+    async def set_session_status(self, session_id: str, status: str, *, started_at: datetime | None = None,
+                                 ended_at: datetime | None = None, end_reason: str | None = None,
+                                 deleted_at: datetime | None = None) -> None:
+        """Change status; the timestamps and reason are set only the first time (later values are ignored)."""
 
     async def save_turn(self, session_id: str, turn) -> None:
         """Insert one completed turn (agents.ports.TurnRecord) and update the session's counters, atomically."""

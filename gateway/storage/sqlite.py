@@ -39,6 +39,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_turn_number INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL,
         last_activity_at TEXT NOT NULL,
+        started_at TEXT,
         ended_at TEXT,
         end_reason TEXT,
         deleted_at TEXT
@@ -55,6 +56,7 @@ MIGRATIONS: tuple[str, ...] = (
         latency_ms INTEGER,
         interrupted INTEGER NOT NULL DEFAULT 0,
         tool_calls TEXT NOT NULL DEFAULT '[]',
+        endpoint_ms INTEGER,
         asr_ms INTEGER,
         llm_first_token_ms INTEGER,
         tts_first_audio_ms INTEGER,
@@ -184,13 +186,15 @@ class SQLiteStorage:
         next_cursor = encode_cursor(sessions[-1].created_at.isoformat(), sessions[-1].session_id) if more else None
         return SessionPage(sessions, next_cursor)
 
-    async def set_session_status(self, session_id: str, status: str, *, ended_at: datetime | None = None,
-                                 end_reason: str | None = None, deleted_at: datetime | None = None) -> None:
+    async def set_session_status(self, session_id: str, status: str, *, started_at: datetime | None = None,
+                                 ended_at: datetime | None = None, end_reason: str | None = None,
+                                 deleted_at: datetime | None = None) -> None:
+        iso = [d.isoformat() if d else None for d in (started_at, ended_at, deleted_at)]
         await self.db.execute(
-            "UPDATE sessions SET status = ?, ended_at = COALESCE(?, ended_at), end_reason = COALESCE(?, end_reason),"
-            " deleted_at = COALESCE(?, deleted_at) WHERE session_id = ?",
-            (status, ended_at.isoformat() if ended_at else None, end_reason,
-             deleted_at.isoformat() if deleted_at else None, session_id),
+            "UPDATE sessions SET status = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(ended_at, ?),"
+            " end_reason = COALESCE(end_reason, ?), deleted_at = COALESCE(deleted_at, ?),"
+            " last_activity_at = ? WHERE session_id = ?",
+            (status, iso[0], iso[1], end_reason, iso[2], datetime.now(UTC).isoformat(), session_id),
         )
         await self.db.commit()
 
@@ -200,11 +204,11 @@ class SQLiteStorage:
         try:
             await db.execute(
                 "INSERT INTO turns (session_id, number, turn_id, role, text, timestamp, duration_ms, latency_ms,"
-                " interrupted, tool_calls, asr_ms, llm_first_token_ms, tts_first_audio_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " interrupted, tool_calls, endpoint_ms, asr_ms, llm_first_token_ms, tts_first_audio_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, number, turn.turn_id, turn.role, turn.text, turn.timestamp.isoformat(), turn.duration_ms,
                  turn.latency_ms, int(turn.interrupted), json.dumps([c.to_wire() for c in turn.tool_calls]),
-                 turn.asr_ms, turn.llm_first_token_ms, turn.tts_first_audio_ms),
+                 turn.endpoint_ms, turn.asr_ms, turn.llm_first_token_ms, turn.tts_first_audio_ms),
             )
             await db.execute(
                 "UPDATE sessions SET total_turns = total_turns + 1, last_turn_number = MAX(last_turn_number, ?),"
@@ -218,15 +222,16 @@ class SQLiteStorage:
 
     async def list_turns(self, session_id: str) -> list[TurnRecord]:
         async with self.db.execute(
-            "SELECT turn_id, role, text, timestamp, duration_ms, latency_ms, interrupted, tool_calls, asr_ms,"
+            "SELECT turn_id, role, text, timestamp, duration_ms, latency_ms, interrupted, tool_calls, endpoint_ms, asr_ms,"
             " llm_first_token_ms, tts_first_audio_ms FROM turns WHERE session_id = ? ORDER BY number",
             (session_id,),
         ) as cur:
             rows = await cur.fetchall()
         return [
             TurnRecord(turn_id, role, text, datetime.fromisoformat(ts), duration_ms, latency_ms, bool(interrupted),
-                       [ToolCallRecord(**c) for c in json.loads(calls)], asr_ms, llm_ms, tts_ms)
-            for turn_id, role, text, ts, duration_ms, latency_ms, interrupted, calls, asr_ms, llm_ms, tts_ms in rows
+                       [ToolCallRecord(**c) for c in json.loads(calls)], endpoint_ms, asr_ms, llm_ms, tts_ms)
+            for (turn_id, role, text, ts, duration_ms, latency_ms, interrupted, calls, endpoint_ms, asr_ms, llm_ms,
+                 tts_ms) in rows
         ]
 
     async def purge_deleted(self, before: datetime) -> int:
@@ -239,7 +244,7 @@ class SQLiteStorage:
     @staticmethod
     def _session(row, description) -> SessionRecord:
         values = dict(zip([d[0] for d in description], row))
-        for name in ("created_at", "last_activity_at", "ended_at", "deleted_at"):
+        for name in ("created_at", "last_activity_at", "started_at", "ended_at", "deleted_at"):
             values[name] = _dt(values[name])
         values["settings"] = json.loads(values["settings"])
         values["metadata"] = json.loads(values["metadata"]) if values["metadata"] is not None else None

@@ -28,12 +28,3 @@ async def test_healthz_reports_a_failed_load(tmp_path):
         assert resp.status == 503
         body = await resp.json()
         assert body["status"] == "error" and "Silero" in body["error"]
-
-
-async def test_silero_backend_loads_its_model(tmp_path):
-    from gateway.models import load_models
-
-    config = load_config(env={"PARLEY_DATA_DIR": str(tmp_path), "PARLEY_VAD_BACKEND": "silero"})
-    models = Models()
-    await load_models(config, models)
-    assert models.ready.is_set() and models.silero is not None

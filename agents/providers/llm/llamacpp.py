@@ -1,0 +1,270 @@
+"""LlamaCppLLM: a GGUF chat model run in-process by xllamacpp (llama.cpp), one model shared by every session.
+
+xllamacpp's `Server` owns the model and runs llama.cpp's own scheduling loop on
+a thread of its own; `handle_chat_completions(request, callback)` blocks its
+caller and hands it one OpenAI-style chunk per token. A worker of the shared
+InferencePool makes that call; each chunk crosses to the event loop through
+`loop.call_soon_threadsafe` into an asyncio.Queue. When the consumer stops
+iterating (barge-in cancels it) a flag is set and the next chunk's callback
+returns True, which makes llama.cpp cancel the task and free its slot (checked
+through `/slots`: idle at once). `slots` requests are decoded together, with the
+pool bounded to the same number.
+
+The Server also listens on a random loopback port (llama.cpp's HTTP server
+cannot be switched off here); it is given a random API key so nothing else on
+the machine can use it.
+"""
+
+import asyncio
+import json
+import secrets
+import threading
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+
+from agents.errors import ProviderError
+from agents.pool import InferencePool
+from agents.providers.libstdcxx import prefer_system_libstdcxx
+from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolSpec
+from agents.providers.llm.chatformat import TOOL_RULES, tool_dicts, to_local
+from agents.providers.llm.packaged import resolve_model
+from agents.providers.llm.toolcalls import ReplySplitter, ToolCallDeltas
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+_DONE = object()
+_RANDOM_DEVICE_HINT = (
+    "; vosk was imported before xllamacpp: libvosk.so exports an old libstdc++'s std::random_device, "
+    "which then replaces the system's for llama.cpp. Load libstdc++ globally before vosk "
+    "(ctypes.CDLL('libstdc++.so.6', mode=os.RTLD_GLOBAL)), or import this module first"
+)
+
+
+prefer_system_libstdcxx()  # in case vosk is imported later: see libstdcxx.py
+
+
+class LlamaCppLLM:
+    """A local chat model; build one per process and share it.
+
+    `model` is a packaged model name (packaged.MODELS) or a .gguf path.
+    `slots`: requests decoded in parallel, each with its own KV cache of `n_ctx`
+    tokens, so two live calls keep their prompts cached (measured with two
+    callers at once on 2 cores: 1 s for both replies with 2 slots, 2.4-2.8 s
+    with 1, where the second caller waited ~2 s).
+    `threads`: llama.cpp threads (None: one per core). `seed`: sampling seed,
+    fixed so that temperature 0 replies repeat. `tool_rules`: the instruction
+    appended to the system prompt when tools are offered. `tools_in`: "template"
+    lets the model's chat template list the tools (llama.cpp's jinja support),
+    "prompt" writes them into the system prompt ourselves, "auto" picks
+    "template" when the template supports tools. `normalize_digits`: spoken
+    digits in tool arguments become digits ("one two three four" -> "1234").
+
+    `last_timings` holds llama.cpp's timings of the last finished reply
+    (prompt/predicted tokens and per-second rates), for measurement only.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        cache_dir: str | Path | None = None,
+        n_ctx: int = 4096,
+        slots: int = 2,
+        threads: int | None = None,
+        seed: int = 1234,
+        pool: InferencePool | None = None,
+        tool_rules: str = TOOL_RULES,
+        normalize_digits: bool = True,
+        tools_in: str = "auto",
+    ) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, got {slots}")
+        if tools_in not in ("auto", "template", "prompt"):
+            raise ValueError(f"tools_in must be auto, template or prompt, got {tools_in!r}")
+        self.name = f"llamacpp:{model}"
+        self.model = model
+        self.model_path: Path | None = None
+        self._cache_dir = cache_dir
+        self._n_ctx = n_ctx
+        self._slots = slots
+        self._threads = threads
+        self._seed = seed
+        self._own_pool = pool is None
+        self._pool = pool or InferencePool("llm", slots)
+        self._tool_rules = tool_rules
+        self._normalize_digits = normalize_digits
+        self._tools_in = tools_in
+        self.last_timings: dict = {}
+        self._server = None
+        self._template_has_tools = False
+        self._load_lock = threading.Lock()
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Resolve the weights (joining split parts once) and load the model. Blocking; idempotent."""
+        with self._load_lock:
+            if self._server is not None:
+                return
+            import xllamacpp
+
+            path = resolve_model(self.model, self._cache_dir)
+            params = xllamacpp.CommonParams()
+            params.model.path = str(path)
+            params.n_parallel = self._slots
+            params.n_ctx = self._n_ctx * self._slots  # llama.cpp splits n_ctx between the slots
+            params.verbosity = -1  # llama.cpp logs every request at info level; failures come back as errors
+            params.api_keys = [secrets.token_urlsafe(24)]
+            if self._threads:
+                params.cpuparams.n_threads = self._threads
+                params.cpuparams_batch.n_threads = self._threads
+            started = time.monotonic()
+            try:
+                server = xllamacpp.Server(params)
+            except Exception as exc:
+                raise ProviderError(f"llama.cpp could not load {path}: {exc}") from exc
+            if self._tools_in == "auto":
+                self._template_has_tools = _template_supports_tools(server.listening_address, params.api_keys[0])
+            else:
+                self._template_has_tools = self._tools_in == "template"
+            self._server = server
+            self.model_path = path
+            log.info(
+                "llm_loaded",
+                model=self.model,
+                path=str(path),
+                load_ms=round((time.monotonic() - started) * 1000),
+                template_tools=self._template_has_tools,
+                slots=self._slots,
+            )
+
+    async def start(self) -> None:
+        """Load (off the event loop) and warm up; the gateway does this before /healthz is ok."""
+        await self.warm_up()
+
+    async def warm_up(self, messages: list[Message] | None = None, tools: list[ToolSpec] | None = None) -> None:
+        """One one-token completion: pages the weights in and builds the compute graph, so the first
+        caller is not slow. Given a persona's system prompt and tools, it also leaves their tokens in
+        llama.cpp's prompt cache, so the first turn only processes what the caller said. Loads the
+        model first if needed."""
+        await self._ready()
+        request = self.request(messages or [Message("user", "Hi")], tools or [], LLMOptions(temperature=0.0, max_tokens=1))
+        request["stream"] = False
+        try:
+            result = await self._pool.run(self._server.handle_chat_completions, request)
+        except RuntimeError as exc:
+            raise ProviderError(f"llama.cpp could not run {self.model}: {exc}{_hint(exc)}") from exc
+        if "choices" not in result:
+            raise ProviderError(f"llama.cpp could not run {self.model}: {result.get('error', result)}")
+
+    def close(self) -> None:
+        """Free the model (blocking: waits for llama.cpp's loop to end)."""
+        self._server = None  # the Server's destructor stops its loop and frees the model
+        if self._own_pool:
+            self._pool.shutdown()
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def request(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> dict:
+        """The chat-completions request sent to llama.cpp (public for the evaluation script)."""
+        request = {
+            "messages": to_local(messages, tools, template_has_tools=self._template_has_tools, tool_rules=self._tool_rules),
+            "stream": True,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "seed": self._seed,
+        }
+        if tools and self._template_has_tools:
+            request["tools"] = tool_dicts(tools)
+        request.update(options.extra)
+        return request
+
+    async def reply(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> AsyncIterator[LLMOutput]:
+        """Stream the answer (see base.LLM). Closing or cancelling the iterator stops generation.
+
+        Loads the model on first use if nobody called start()/warm_up() (that caller then waits for it)."""
+        await self._ready()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        stop = threading.Event()
+        request = self.request(messages, tools, options)
+
+        def deliver(item) -> bool:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+                return True
+            except RuntimeError:  # the loop is closed: nobody is listening any more
+                return False
+
+        def on_chunk(chunk: dict) -> bool:
+            # Runs on the worker thread for every token; True tells llama.cpp to stop and free the slot.
+            return stop.is_set() or not deliver(chunk)
+
+        def generate() -> None:
+            try:
+                if not stop.is_set():  # cancelled while queued for a worker
+                    self._server.handle_chat_completions(request, on_chunk)
+            except BaseException as exc:  # handed to the consumer, which raises it on the loop
+                deliver(exc)
+            finally:
+                deliver(_DONE)
+
+        splitter = ReplySplitter(tools, normalize_digits=self._normalize_digits)
+        native = ToolCallDeltas()
+        self._pool.submit(generate)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise ProviderError(f"llama.cpp generation failed: {item}{_hint(item)}") from item
+                for out in self._outputs(item, splitter, native):
+                    yield out
+            for out in splitter.finish():
+                yield out
+            for call in native.finish():
+                yield splitter.call(call)
+        finally:
+            stop.set()
+
+    def _outputs(self, chunk: dict, splitter: ReplySplitter, native: ToolCallDeltas) -> list[LLMOutput]:
+        if "choices" not in chunk:
+            error = chunk.get("error", chunk)
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise ProviderError(f"llama.cpp rejected the request: {message}")
+        if chunk.get("timings"):
+            self.last_timings = chunk["timings"]
+        out: list[LLMOutput] = []
+        for choice in chunk["choices"]:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                out += splitter.feed(delta["content"])
+            if delta.get("tool_calls"):  # the chat template's own tool-call syntax, parsed by llama.cpp
+                native.add(delta["tool_calls"])
+        return out
+
+    async def _ready(self) -> None:
+        if self._server is None:
+            await self._pool.run(self.load)
+
+
+def _hint(exc: BaseException) -> str:
+    return _RANDOM_DEVICE_HINT if "random_device" in str(exc) else ""
+
+
+def _template_supports_tools(base_url: str, api_key: str) -> bool:
+    """Whether the model's chat template renders `tools` (llama.cpp reports it only on /props)."""
+    req = urllib.request.Request(base_url + "/props", headers={"Authorization": f"Bearer {api_key}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            caps = json.load(resp).get("chat_template_caps", {})
+    except (OSError, ValueError) as exc:
+        log.warning("llm_template_caps_unknown", error=str(exc))
+        return False
+    return bool(caps.get("supports_tools"))

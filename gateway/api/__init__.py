@@ -1,0 +1,1 @@
+"""The Conversational AI API (the seed): REST endpoints and the WebSocket stream door."""

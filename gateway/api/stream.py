@@ -1,0 +1,241 @@
+"""The API door: GET /v1/conversations/{session_id}/stream, a WebSocket carrying audio both ways and JSON events.
+
+Decode audio in (pcm16 / mulaw / opus at the stream's rate) -> 16 kHz pcm16 ->
+Conversation.feed_audio, with plain calls per message; speech out goes
+through a PacedSink and the same ordered writer as the events (SPEC §4).
+"""
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from agents.errors import Conflict, Forbidden, InvalidRequest
+from agents.events import Event, SessionStarted, Transcript, TurnEnd
+from agents.loop import ENGINE_RATE, Conversation
+from agents.playout import PacedSink
+from agents.session import History, SessionSettings, turn_number
+from agents.tools.spec import ToolDefinition
+from gateway.api.conversations import load_owned, loaded_models
+from gateway.auth import authenticate, hash_key
+from gateway.keys import LIVE, MODELS, STORAGE
+from gateway.storage import SessionRecord
+from media.codecs import make_codec
+from media.errors import AudioFormatError
+from media.resample import Resampler
+
+log = structlog.get_logger(__name__)
+
+STREAM_RATES = (8000, 16000, 24000, 48000)
+ENCODINGS = ("pcm16", "opus", "mulaw")
+_TURN_ID = re.compile(r"^turn_\d{3,}$")
+MAX_USER_TEXT = 2000
+_ERROR_EVERY_S = 1.0  # at most one error event a second for bad audio, however many bad frames
+
+
+def _query(request: web.Request) -> tuple[int, str, float, str | None]:
+    q = request.query
+    raw_rate = q.get("sample_rate", "16000")
+    if not raw_rate.isdigit() or int(raw_rate) not in STREAM_RATES:
+        raise InvalidRequest(f"sample_rate must be one of {', '.join(map(str, STREAM_RATES))}, got {raw_rate!r}",
+                             param="sample_rate")
+    encoding = q.get("encoding", "pcm16")
+    if encoding not in ENCODINGS:
+        raise InvalidRequest(f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}", param="encoding")
+    raw_vad = q.get("vad_threshold", "0.5")
+    try:
+        vad_threshold = float(raw_vad)
+    except ValueError:
+        vad_threshold = -1.0
+    if not 0.0 <= vad_threshold <= 1.0:
+        raise InvalidRequest(f"vad_threshold must be a number from 0.0 to 1.0, got {raw_vad!r}", param="vad_threshold")
+    last_turn_id = q.get("last_turn_id")
+    if last_turn_id is not None and not _TURN_ID.match(last_turn_id):
+        raise InvalidRequest(f"last_turn_id must look like turn_001, got {last_turn_id!r}", param="last_turn_id")
+    return int(raw_rate), encoding, vad_threshold, last_turn_id
+
+
+async def _authorised_session(request: web.Request) -> SessionRecord:
+    storage = request.app[STORAGE]
+    session_id = request.match_info["session_id"]
+    token = request.query.get("token", "")
+    if token.startswith("st_") and "Authorization" not in request.headers:
+        session = await storage.get_session(session_id)
+        if session is None or session.stream_token_hash != hash_key(token):
+            raise Forbidden("this stream token does not open this conversation")
+        return session
+    key = await authenticate(request, storage, allow_query_token=True)
+    return await load_owned(request, key, session_id)
+
+
+def _settings(session: SessionRecord) -> SessionSettings:
+    s = session.settings
+    return SessionSettings(
+        session_id=session.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
+        language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
+        context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
+    )
+
+
+class StreamConnection:
+    """One WebSocket bound to one Conversation."""
+
+    def __init__(self, request: web.Request, session: SessionRecord, sample_rate: int, encoding: str,
+                 vad_threshold: float) -> None:
+        self.request = request
+        self.session = session
+        self.ws = web.WebSocketResponse(heartbeat=20, max_msg_size=1 << 20)
+        self.codec = make_codec(encoding, sample_rate)
+        self.inbound = Resampler(sample_rate, ENGINE_RATE)
+        self._out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.sink = PacedSink(sample_rate, self._send_audio)
+        self.vad_threshold = vad_threshold
+        self.conversation: Conversation | None = None
+        self._last_error: dict[str, float] = {}  # error code -> when it was last sent
+        self._writer_task: asyncio.Task | None = None
+
+    def _send_audio(self, frame: bytes) -> None:
+        self._out.put_nowait(self.codec.encode(frame))
+
+    def emit(self, event: Event) -> None:
+        self._out.put_nowait(json.dumps(event.to_wire()))
+
+    def error(self, code: str, message: str, throttle: bool = False) -> None:
+        now = asyncio.get_running_loop().time()
+        if throttle and now - self._last_error.get(code, -_ERROR_EVERY_S) < _ERROR_EVERY_S:
+            return
+        self._last_error[code] = now
+        self._out.put_nowait(json.dumps({"type": "error", "code": code, "message": message}))
+
+    async def end(self, reason: str) -> None:
+        """End the session from outside (DELETE): session_ended goes out, then the socket closes."""
+        if self.conversation is not None:
+            await self.conversation.end(reason)  # sets `ended`, which closes the socket
+
+    async def _writer(self) -> None:
+        while (item := await self._out.get()) is not None:
+            if isinstance(item, bytes):
+                await self.ws.send_bytes(item)
+            else:
+                await self.ws.send_str(item)
+
+    async def run(self, last_turn_id: str | None) -> web.WebSocketResponse:
+        request, storage = self.request, self.request.app[STORAGE]
+        engine = request.app[MODELS].engine
+        await self.ws.prepare(request)
+        writer = self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
+        turns = await storage.list_turns(self.session.session_id)
+        # A turn id the client saw but that was never stored (noise with no words) is not issued again.
+        seen = turn_number(last_turn_id) if last_turn_id is not None else 0
+        history = History.of(turns, max(self.session.last_turn_number, seen))
+        self.emit(SessionStarted(self.session.session_id, last_turn_id is not None,
+                                 turns[-1].turn_id if turns else None))
+        if last_turn_id is not None:  # resume: replay what the client missed, nothing twice
+            for turn in turns:
+                if turn_number(turn.turn_id) > turn_number(last_turn_id):
+                    self.emit(Transcript(turn.role, turn.text, True, turn.turn_id))
+                    self.emit(TurnEnd(turn.role, turn.turn_id, turn.duration_ms, turn.interrupted))
+        conversation = self.conversation = Conversation(
+            engine, _settings(self.session), history, self.sink, self.emit, storage, self.vad_threshold
+        )
+        await storage.set_session_status(self.session.session_id, "active", started_at=datetime.now(UTC))
+        conversation.start()
+        closer = asyncio.create_task(self._close_when_ended(), name="ws-closer")
+        try:
+            await self._receive()
+        finally:
+            closer.cancel()
+            if not conversation.ended.is_set():
+                await conversation.close()
+            await self.sink.aclose()
+            self._out.put_nowait(None)
+            await asyncio.gather(writer, closer, return_exceptions=True)
+            await self._record_end()
+            await self.ws.close()
+        return self.ws
+
+    async def _close_when_ended(self) -> None:
+        assert self.conversation is not None
+        await self.conversation.ended.wait()
+        if self.conversation.end_reason is None:
+            return  # closed by us, not ended
+        self._out.put_nowait(None)  # flush what is queued (session_ended last), then close
+        await asyncio.gather(self._writer_task, return_exceptions=True)
+        await self._record_end()
+        await self.ws.close(message=b"session ended")
+
+    async def _record_end(self) -> None:
+        assert self.conversation is not None
+        if self.conversation.end_reason is not None:
+            await self.request.app[STORAGE].set_session_status(
+                self.session.session_id, "ended", ended_at=datetime.now(UTC), end_reason=self.conversation.end_reason
+            )
+
+    async def _receive(self) -> None:
+        conversation = self.conversation
+        assert conversation is not None
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                try:
+                    conversation.feed_audio(self.inbound.process(self.codec.decode(msg.data)))
+                except AudioFormatError as exc:
+                    self.error("bad_audio", str(exc), throttle=True)
+            elif msg.type == WSMsgType.TEXT:
+                await self._control(msg.data)
+            elif msg.type == WSMsgType.ERROR:
+                break
+
+    async def _control(self, text: str) -> None:
+        conversation = self.conversation
+        assert conversation is not None
+        try:
+            message = json.loads(text)
+        except json.JSONDecodeError:
+            return self.error("bad_message", "text messages must be JSON objects")
+        if not isinstance(message, dict):
+            return self.error("bad_message", "text messages must be JSON objects")
+        kind = message.get("type")
+        if kind == "user_text":
+            value = message.get("text")
+            if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_TEXT:
+                return self.error("bad_message", f"user_text needs a non-empty text of at most {MAX_USER_TEXT} characters")
+            conversation.feed_text(value.strip())
+        elif kind == "playback":
+            played = message.get("played_ms")
+            if isinstance(played, bool) or not isinstance(played, (int, float)) or played < 0:
+                return self.error("bad_message", "playback needs played_ms, a number >= 0")
+            self.sink.note_played(int(played))
+        elif kind == "end":
+            await conversation.end("hangup")
+        else:
+            self.error("bad_message", f"unknown message type {kind!r} (user_text, playback, end)")
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    sample_rate, encoding, vad_threshold, last_turn_id = _query(request)
+    session = await _authorised_session(request)
+    if session.status == "ended":
+        raise Conflict(f"conversation {session.session_id} has ended", param="session_id")
+    loaded_models(request)
+    live = request.app[LIVE]
+    previous = live.get(session.session_id)
+    if previous is not None:  # a reconnecting client takes over from its dead connection
+        await previous.ws.close(message=b"replaced by a new connection")
+    connection = StreamConnection(request, session, sample_rate, encoding, vad_threshold)
+    live[session.session_id] = connection
+    structlog.contextvars.bind_contextvars(channel="api", session_id=session.session_id)
+    log.info("stream_opened", encoding=encoding, sample_rate=sample_rate, resumed=last_turn_id is not None)
+    try:
+        return await connection.run(last_turn_id)
+    finally:
+        if live.get(session.session_id) is connection:
+            del live[session.session_id]
+        log.info("stream_closed")
+        structlog.contextvars.clear_contextvars()
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/v1/conversations/{session_id}/stream", stream)

@@ -1,0 +1,75 @@
+"""`parley bench latency`: N spoken turns over the real API; p50/p95 of end of speech -> first audio, and why.
+
+Each turn is a fresh session (same prompt, same clip), so every figure measures
+the same work. Three views of one number:
+- client: the last frame of the question sent -> the first reply audio received (what a caller feels,
+  including the gateway's end-of-turn wait);
+- latency_ms: the gateway's own figure (end of speech by VAD -> first audio byte sent);
+- breakdown from the stored turn: ASR final, LLM first token, TTS first audio.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from gateway.client import GatewayClient, converse, read_wav
+
+BENCH_UTTERANCE = "What is the status of my order? The order number is one two three four."
+
+
+async def _synthesise(sample_rate: int) -> bytes:
+    from agents.providers.tts import make_tts
+
+    tts = make_tts("piper")
+    audio = bytearray()
+    async for chunk in tts.speak(BENCH_UTTERANCE, "joe", sample_rate):
+        audio += chunk.pcm
+    return bytes(audio)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run_bench(args: argparse.Namespace, api_key: str) -> int:
+    rate = 16000
+    clip = read_wav(args.wav, rate) if args.wav else await _synthesise(rate)
+    rows = []
+    async with aiohttp.ClientSession() as http:
+        client = GatewayClient(args.url, api_key, http)
+        for i in range(args.turns):
+            session_id = (await client.create())["session_id"]
+            result = await converse(client, session_id, wav=clip, sample_rate=rate, on_event=lambda e: None)
+            detail = await client.request("GET", f"/v1/conversations/{session_id}")
+            reply = next((t for t in detail["history"] if t["role"] == "assistant"), None)
+            if reply is None or not result.first_audio_at or result.speech_end_at is None:
+                print(f"turn {i + 1}: no spoken reply", file=sys.stderr)
+                continue
+            row = {"client_ms": round((result.first_audio_at[0] - result.speech_end_at) * 1000),
+                   "latency_ms": reply["latency_ms"], **reply.get("latency_breakdown", {}),
+                   "user_text": next((t["text"] for t in detail["history"] if t["role"] == "user"), ""),
+                   "reply": reply["text"]}
+            rows.append(row)
+            print(f"turn {i + 1}/{args.turns}: client {row['client_ms']} ms, latency_ms {row['latency_ms']}",
+                  file=sys.stderr)
+    if not rows:
+        print("no turn produced a spoken reply", file=sys.stderr)
+        return 1
+    summary = {}
+    for name in ("client_ms", "latency_ms", "endpoint_ms", "asr_ms", "llm_first_token_ms", "tts_first_audio_ms"):
+        values = [r[name] for r in rows if r.get(name) is not None]
+        if values:
+            summary[name] = {"p50": statistics.median(values), "p95": percentile(values, 0.95), "n": len(values)}
+    if args.json:
+        print(json.dumps({"summary": summary, "turns": rows}, indent=2))
+    else:
+        print(f"{'measure':<22}{'p50 ms':>10}{'p95 ms':>10}{'n':>5}")
+        for name, s in summary.items():
+            print(f"{name:<22}{s['p50']:>10.0f}{s['p95']:>10.0f}{s['n']:>5}")
+        print(f"heard: {rows[0]['user_text']!r} -> replied: {rows[0]['reply']!r}")
+    return 0

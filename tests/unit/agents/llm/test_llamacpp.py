@@ -1,0 +1,133 @@
+"""LlamaCppLLM with the real default model: streaming off the loop, barge-in cancellation, a real tool call."""
+
+import asyncio
+import contextlib
+import threading
+import time
+
+import pytest
+
+from agents.errors import ProviderError
+from agents.providers.llm import make_llm
+from agents.providers.llm.base import LLMOptions, Message, TextDelta, ToolCallRequest, ToolSpec
+from agents.providers.llm.llamacpp import LlamaCppLLM
+from agents.providers.llm.openai import OpenAICompatibleLLM
+
+pytestmark = pytest.mark.slow
+
+SYSTEM = Message("system", "You are a concise phone support agent for Acme. Answer in one or two short sentences.")
+LOOKUP = ToolSpec(
+    "lookup_order",
+    "Look up the status of a customer's order by its order number.",
+    {"type": "object", "properties": {"order_id": {"type": "string", "description": "The order number"}}, "required": ["order_id"]},
+)
+GREEDY = LLMOptions(temperature=0.0, max_tokens=24)
+STORY = [Message("user", "Tell me a long story about a lighthouse keeper.")]
+
+
+async def _collect(llm, messages, tools, options):
+    stamps, outs = [], []
+    started = time.monotonic()
+    async for out in llm.reply(messages, tools, options):
+        stamps.append(time.monotonic() - started)
+        outs.append(out)
+    return outs, stamps
+
+
+async def _all_workers_free(llm) -> None:
+    """Every worker of the LLM's pool is free: jobs that wait for each other all run at once."""
+    barrier = threading.Barrier(llm._pool.workers, timeout=5)
+    jobs = [llm._pool.run(barrier.wait) for _ in range(llm._pool.workers)]
+    await asyncio.wait_for(asyncio.gather(*jobs), timeout=6)  # BrokenBarrierError if a worker is still busy
+
+
+async def test_streams_text_without_blocking_the_loop(local_llm):
+    gaps, running = [], True
+
+    async def ticker():
+        last = time.monotonic()
+        while running:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    outs, stamps = await _collect(local_llm, [SYSTEM, Message("user", "Hi, can you help me?")], [], GREEDY)
+    running = False
+    await tick
+    assert len(outs) >= 3 and all(isinstance(o, TextDelta) for o in outs)
+    assert stamps[-1] - stamps[0] > 0  # deltas arrive one by one, not in one lump at the end
+    assert "".join(o.text for o in outs).strip()
+    assert max(gaps) < 0.5  # the event loop kept ticking while the model generated
+
+
+async def test_breaking_off_stops_generation_and_frees_the_worker(local_llm):
+    replies = local_llm.reply(STORY, [], LLMOptions(temperature=0.0, max_tokens=400))
+    seen = 0
+    async with contextlib.aclosing(replies):
+        async for _ in replies:
+            seen += 1
+            if seen == 3:
+                break
+    started = time.monotonic()
+    await _all_workers_free(local_llm)  # only once llama.cpp gave up the 400-token story
+    assert time.monotonic() - started < 2
+
+
+async def test_cancelling_the_consumer_task_stops_generation(local_llm):
+    first = asyncio.Event()
+
+    async def consume():
+        async for _ in local_llm.reply(STORY, [], LLMOptions(temperature=0.0, max_tokens=400)):
+            first.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(first.wait(), timeout=30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await _all_workers_free(local_llm)
+    # and the model answers the next caller at once
+    outs, _ = await _collect(local_llm, [Message("user", "Say OK.")], [], LLMOptions(temperature=0.0, max_tokens=4))
+    assert outs
+
+
+async def test_calls_lookup_order_for_1234(local_llm):
+    outs, _ = await _collect(
+        local_llm, [SYSTEM, Message("user", "What is the status of order 1234?")], [LOOKUP], LLMOptions(temperature=0.0, max_tokens=60)
+    )
+    calls = [o for o in outs if isinstance(o, ToolCallRequest)]
+    spoken = "".join(o.text for o in outs if isinstance(o, TextDelta))
+    assert [(c.name, c.arguments) for c in calls] == [("lookup_order", {"order_id": "1234"})]
+    assert "{" not in spoken and "lookup_order" not in spoken
+
+
+async def test_answers_from_the_tool_result(local_llm):
+    call = ToolCallRequest("call_1", "lookup_order", {"order_id": "1234"})
+    history = [
+        SYSTEM,
+        Message("user", "What is the status of order 1234?"),
+        Message("assistant", "", tool_calls=(call,)),
+        Message("tool", '{"order_id": "1234", "status": "shipped", "carrier": "UPS", "eta": "Friday"}', tool_call_id="call_1", name="lookup_order"),
+    ]
+    outs, _ = await _collect(local_llm, history, [LOOKUP], LLMOptions(temperature=0.0, max_tokens=40))
+    assert all(isinstance(o, TextDelta) for o in outs)
+    assert "shipped" in "".join(o.text for o in outs).lower()
+
+
+async def test_an_unknown_model_is_a_clear_error_at_first_use():
+    llm = LlamaCppLLM("no-such-model")
+    with pytest.raises(ProviderError, match="neither a packaged model"):
+        async for _ in llm.reply([Message("user", "hi")], [], GREEDY):
+            pass
+    with pytest.raises(ProviderError, match="neither a packaged model"):
+        await llm.warm_up()
+    llm.close()
+
+
+def test_make_llm_by_name():
+    assert isinstance(make_llm("llamacpp", model="smollm2-135m"), LlamaCppLLM)
+    assert isinstance(make_llm("openai", base_url="http://127.0.0.1:1/v1", model="m"), OpenAICompatibleLLM)
+    with pytest.raises(ValueError, match="'claude'"):
+        make_llm("claude")

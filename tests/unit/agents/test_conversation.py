@@ -1,0 +1,263 @@
+"""The conversation engine with scripted providers: turn order, tools, barge-in, limits, context."""
+
+import asyncio
+
+import pytest
+
+from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnEnd, TurnStart
+from agents.loop import Conversation
+from agents.playout import PacedSink
+from agents.session import History, SessionSettings
+from agents.tools.registry import tool
+from agents.tools.spec import ToolDefinition, normalise_parameters
+from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, MemoryStore, make_engine, silence, speech, tool_call
+
+LOOKUP = ToolDefinition("lookup_order", "Look up an order",
+                        normalise_parameters({"order_id": {"type": "string", "required": True}}, "tools[0]"))
+
+
+@tool("Look up an order", {"type": "object", "properties": {"order_id": {"type": "string"}}})
+async def lookup_order(order_id: str) -> dict:
+    return {"order_id": order_id, "status": "shipped"} if order_id == "1234" else {"found": False}
+
+
+class Harness:
+    def __init__(self, engine, **settings) -> None:
+        self.events = []
+        self.frames: list[bytes] = []
+        self.store = MemoryStore()
+        self.sink = PacedSink(16000, self.frames.append, lead_ms=60)
+        defaults = dict(session_id="conv_test", voice_id="fake_voice", system_prompt="Be brief.")
+        self.settings = SessionSettings(**{**defaults, **settings})
+        self.history = History()
+        self.conversation = Conversation(engine, self.settings, self.history, self.sink, self.events.append,
+                                         self.store)
+        self.conversation.start()
+
+    async def say(self, ms: int = 400, pause_ms: int = 300) -> None:
+        """Speak for `ms`, then be silent for `pause_ms` (longer than the 200 ms hangover ends the turn)."""
+        for chunk in (speech(ms), silence(pause_ms)):
+            for i in range(0, len(chunk), 640):
+                self.conversation.feed_audio(chunk[i:i + 640])
+                await asyncio.sleep(0)
+
+    async def wait_for(self, predicate, timeout: float = 5.0):
+        async def poll():
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                await asyncio.sleep(0.01)
+        return await asyncio.wait_for(poll(), timeout)
+
+    def types(self) -> list[str]:
+        return [f"{e.type}:{getattr(e, 'role', '')}" for e in self.events]
+
+    async def close(self) -> None:
+        await self.conversation.close()
+        await self.sink.aclose()
+
+
+def assistant_end(e) -> bool:
+    return isinstance(e, TurnEnd) and e.role == "assistant"
+
+
+@pytest.fixture
+async def closing():
+    harnesses = []
+    yield harnesses.append
+    for h in harnesses:
+        await h.close()
+
+
+async def test_spoken_turn_with_tool_call_events_in_order_and_stored(closing):
+    asr = FakeASR(["What is the status of order 1234?"])
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["Your order 1234 ", "has shipped. ", "Anything else?"]])
+    tts = FakeTTS()
+    h = Harness(make_engine(asr, llm, tts, {"lookup_order": lookup_order}), tools=(LOOKUP,))
+    closing(h)
+    await h.say()
+    await h.wait_for(assistant_end)
+    assert h.types() == [
+        "turn_start:user", "transcript:user", "turn_end:user", "tool_call:", "tool_result:",
+        "turn_start:assistant", "transcript:assistant", "turn_end:assistant",
+    ]
+    user_start, call, result, start = h.events[0], h.events[3], h.events[4], h.events[5]
+    assert user_start.turn_id == "turn_001" and start.turn_id == "turn_002"
+    assert isinstance(call, ToolCall) and call.arguments == {"order_id": "1234"} and call.turn_id == "turn_002"
+    assert isinstance(result, ToolResult) and result.result == {"order_id": "1234", "status": "shipped"}
+    assert isinstance(start, TurnStart) and start.latency_ms is not None and start.latency_ms >= 0
+    assert tts.spoken == ["Your order 1234 has shipped.", "Anything else?"]
+    final = [e for e in h.events if isinstance(e, Transcript) and e.role == "assistant"][0]
+    assert final.text == "Your order 1234 has shipped. Anything else?" and final.is_final
+    stored = [turn for _, turn in h.store.turns]
+    assert [(t.turn_id, t.role) for t in stored] == [("turn_001", "user"), ("turn_002", "assistant")]
+    assert stored[1].tool_calls[0].result["status"] == "shipped" and not stored[1].interrupted
+    assert stored[1].latency_ms == start.latency_ms and stored[1].llm_first_token_ms is not None
+    # the second LLM call saw the tool result
+    assert llm.calls[1][-1].role == "tool" and "shipped" in llm.calls[1][-1].content
+    assert h.frames, "speech was sent to the sink"
+
+
+async def test_each_turn_is_committed_before_its_turn_end(closing):
+    seen_at_turn_end = []
+    h = Harness(make_engine(FakeASR(["hello"]), FakeLLM([["Hi there."]])))
+    closing(h)
+    original = h.events.append
+
+    def spy(event):
+        if isinstance(event, TurnEnd):
+            seen_at_turn_end.append((event.turn_id, [t.turn_id for _, t in h.store.turns]))
+        original(event)
+
+    h.conversation.emit = spy
+    await h.say()
+    await h.wait_for(assistant_end)
+    for turn_id, committed in seen_at_turn_end:
+        assert turn_id in committed
+
+
+async def test_typed_text_is_a_user_turn(closing):
+    llm = FakeLLM([["Sure."]])
+    h = Harness(make_engine(FakeASR(), llm))
+    closing(h)
+    h.conversation.feed_text("Hello there")
+    await h.wait_for(assistant_end)
+    assert h.types()[:3] == ["turn_start:user", "transcript:user", "turn_end:user"]
+    assert llm.calls[0][-1].content == "Hello there"
+
+
+async def test_barge_in_cuts_reply_and_history_keeps_only_what_was_heard(closing):
+    long_reply = " ".join(f"Sentence number {i} is here." for i in range(1, 21))  # ~2 s of fake speech a sentence set
+    asr = FakeASR(["tell me a story", "stop"])
+    llm = FakeLLM([[long_reply], ["Okay."]])
+    h = Harness(make_engine(asr, llm), )
+    closing(h)
+    await h.say()
+    await h.wait_for(lambda e: isinstance(e, TurnStart) and e.role == "assistant")
+    await asyncio.sleep(0.5)
+    await h.say(ms=300, pause_ms=300)  # the caller talks over the reply
+    cut = await h.wait_for(lambda e: isinstance(e, Interruption))
+    await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
+    assert 300 <= cut.played_ms <= 1200
+    assert cut.text and long_reply.startswith(cut.text) and len(cut.text) < len(long_reply)
+    order = h.types()
+    i = order.index("interruption:")
+    assert order[i + 1:i + 4] == ["transcript:assistant", "turn_end:assistant", "turn_start:user"]
+    interrupted_end = next(e for e in h.events if assistant_end(e))
+    assert interrupted_end.interrupted
+    stored = {t.turn_id: t for _, t in h.store.turns}
+    assert stored["turn_002"].interrupted and stored["turn_002"].text == cut.text
+    # the next reply's context holds the cut text, not the planned one
+    assistant_messages = [m.content for m in llm.calls[1] if m.role == "assistant"]
+    assert assistant_messages == [cut.text]
+    # after the cut, no more than the sink's lead of old audio went out
+    assert stored["turn_002"].duration_ms == cut.played_ms
+
+
+async def test_max_turns_ends_session_after_the_turn_that_reaches_it(closing):
+    h = Harness(make_engine(FakeASR(["hi"]), FakeLLM([["Hello!"]])), max_turns=2)
+    closing(h)
+    await h.say()
+    ended = await h.wait_for(lambda e: isinstance(e, SessionEnded))
+    assert ended.reason == "max_turns" and ended.total_turns == 2
+    assert h.types()[-2:] == ["turn_end:assistant", "session_ended:"]
+    assert h.conversation.ended.is_set()
+    h.conversation.feed_text("more?")  # ignored after the end
+    await asyncio.sleep(0.05)
+    assert h.types()[-1] == "session_ended:"
+
+
+async def test_context_window_keeps_only_the_last_turns(closing):
+    llm = FakeLLM([["one."], ["two."], ["three."]])
+    h = Harness(make_engine(FakeASR(), llm), context_window=3)
+    closing(h)
+    for text in ("first", "second", "third"):
+        h.conversation.feed_text(text)
+        n = len([e for e in h.events if assistant_end(e)]) + 1
+        await h.wait_for(lambda e, n=n: assistant_end(e) and e.turn_id == f"turn_{2 * n:03d}")
+    last = llm.calls[-1]
+    assert last[0].role == "system" and last[0].content == "Be brief."
+    assert [(m.role, m.content) for m in last[1:]] == [("user", "second"), ("assistant", "two."), ("user", "third")]
+
+
+async def test_greeting_is_spoken_first(closing):
+    tts = FakeTTS()
+    h = Harness(make_engine(FakeASR(), FakeLLM(), tts), greeting="Hello, this is Acme. How can I help?")
+    closing(h)
+    await h.wait_for(assistant_end)
+    assert tts.spoken[0].startswith("Hello, this is Acme.")
+    assert h.store.turns[0][1].role == "assistant" and h.store.turns[0][1].turn_id == "turn_001"
+
+
+async def test_bad_tool_arguments_and_unknown_tools_become_error_results(closing):
+    llm = FakeLLM([[tool_call("lookup_order", order_id=1234), tool_call("delete_everything")],
+                   ["Sorry, I could not look that up."]])
+    h = Harness(make_engine(FakeASR(), llm, handlers={"lookup_order": lookup_order}), tools=(LOOKUP,))
+    closing(h)
+    h.conversation.feed_text("order 1234")
+    await h.wait_for(assistant_end)
+    results = [e for e in h.events if isinstance(e, ToolResult)]
+    assert "invalid arguments" in results[0].error and "is not of type 'string'" in results[0].error
+    assert "no tool named delete_everything" in results[1].error
+    assert [e.role for e in h.events if isinstance(e, TurnEnd)] == ["user", "assistant"]
+
+
+async def test_failing_and_slow_tools_do_not_end_the_call(closing):
+    async def broken(order_id: str) -> dict:
+        raise RuntimeError("database down")
+
+    async def slow(order_id: str) -> dict:
+        await asyncio.sleep(10)
+        return {}
+
+    for handler, expected in ((broken, "failed: RuntimeError"), (slow, "did not answer")):
+        llm = FakeLLM([[tool_call("lookup_order", order_id="1")], ["Sorry."]])
+        h = Harness(make_engine(FakeASR(), llm, handlers={"lookup_order": handler}, tool_timeout_s=0.2),
+                    tools=(LOOKUP,))
+        closing(h)
+        h.conversation.feed_text("order 1")
+        await h.wait_for(assistant_end)
+        result = next(e for e in h.events if isinstance(e, ToolResult))
+        assert expected in result.error
+
+
+async def test_noise_with_an_empty_transcript_is_not_a_turn(closing):
+    llm = FakeLLM()
+    h = Harness(make_engine(FakeASR([""]), llm))
+    closing(h)
+    await h.say()
+    await h.wait_for(lambda e: isinstance(e, TurnEnd))
+    await asyncio.sleep(0.1)
+    assert not h.store.turns and not llm.calls
+
+
+async def test_partial_transcripts_while_speaking(closing):
+    h = Harness(make_engine(FakeASR(["what is the time"]), FakeLLM(), partial_interval_ms=100))
+    closing(h)
+    for i in range(0, len(speech(600)), 640):
+        h.conversation.feed_audio(speech(600)[i:i + 640])
+        await asyncio.sleep(0.01)
+    partial = await h.wait_for(lambda e: isinstance(e, Transcript) and not e.is_final)
+    assert partial.text == "what is" and partial.role == "user"
+
+
+async def test_delete_ends_with_session_ended_deleted(closing):
+    h = Harness(make_engine(FakeASR(), FakeLLM([["A long answer. " * 5]])))
+    closing(h)
+    h.conversation.feed_text("hi")
+    await h.wait_for(lambda e: isinstance(e, TurnStart) and e.role == "assistant")
+    await h.conversation.end("deleted")
+    assert h.types()[-1] == "session_ended:" and h.events[-1].reason == "deleted"
+
+
+async def test_an_empty_llm_reply_still_answers_the_caller(closing):
+    from agents.reply import EMPTY_REPLY_FALLBACK
+
+    tts = FakeTTS()
+    h = Harness(make_engine(FakeASR(), FakeLLM([[""]]), tts))
+    closing(h)
+    h.conversation.feed_text("Say hello.")
+    end = await h.wait_for(assistant_end)
+    assert tts.spoken == [EMPTY_REPLY_FALLBACK]
+    assert h.store.turns[-1][1].text == EMPTY_REPLY_FALLBACK and end.turn_id == "turn_002"
