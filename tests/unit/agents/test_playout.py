@@ -1,0 +1,75 @@
+"""PacedSink: speech goes out at real time a little ahead, and it knows what the listener heard."""
+
+import asyncio
+import time
+
+from agents.playout import PacedSink
+
+RATE = 16000
+
+
+def audio(ms: int) -> bytes:
+    return b"\x01\x00" * (RATE * ms // 1000)
+
+
+async def test_sends_at_real_time_with_a_small_lead_and_resolves_when_heard():
+    sent: list[tuple[float, bytes]] = []
+    sink = PacedSink(RATE, lambda f: sent.append((time.monotonic(), f)), lead_ms=100)
+    start = time.monotonic()
+    sink.push(audio(600))
+    segment = sink.end_segment()
+    await asyncio.sleep(0.25)
+    early = len(sent)
+    # after 250 ms no more than 250 ms + the lead (+ one tick) has gone out: not the whole reply
+    assert 10 <= early <= (250 + 100 + 60) // 20
+    playout = await asyncio.wait_for(sink.played(segment), 3)
+    elapsed = time.monotonic() - start
+    assert playout.played_ms == 600 and not playout.interrupted
+    assert 0.55 <= elapsed <= 1.2  # resolved once heard out, not when queued or sent
+    assert len(sent) == 30 and all(len(frame) == 640 for _, frame in sent)
+    await sink.aclose()
+
+
+async def test_clear_drops_the_queue_and_reports_what_was_heard():
+    sent: list[bytes] = []
+    cleared = []
+    sink = PacedSink(RATE, sent.append, on_clear=lambda: cleared.append(True), lead_ms=60)
+    sink.push(audio(2000))
+    segment = sink.end_segment()
+    waiter = asyncio.create_task(sink.played(segment))
+    await asyncio.sleep(0.4)
+    heard = sink.played_ms()
+    assert 300 <= heard <= 500
+    sink.clear()
+    playout = await asyncio.wait_for(waiter, 1)
+    assert playout.interrupted and abs(playout.played_ms - heard) <= 40
+    assert cleared == [True]
+    frames_at_clear = len(sent)
+    await asyncio.sleep(0.2)
+    assert len(sent) == frames_at_clear  # nothing more of the old reply goes out
+    assert frames_at_clear * 20 <= heard + 60 + 60  # at most the lead (and a tick) was sent unheard
+    await sink.aclose()
+
+
+async def test_client_playback_reports_override_the_send_clock():
+    sink = PacedSink(RATE, lambda f: None, lead_ms=60)
+    sink.push(audio(1000))
+    sink.end_segment()
+    await asyncio.sleep(0.3)
+    sink.note_played(120)  # the client's own player is behind the send clock
+    assert sink.played_ms() == 120
+    sink.clear()
+    await sink.aclose()
+
+
+async def test_a_new_reply_starts_a_new_segment():
+    sent = []
+    sink = PacedSink(RATE, sent.append, lead_ms=60)
+    sink.push(audio(100))
+    first = sink.end_segment()
+    assert (await asyncio.wait_for(sink.played(first), 2)).played_ms == 100
+    sink.push(audio(60))
+    second = sink.end_segment()
+    assert second != first
+    assert (await asyncio.wait_for(sink.played(second), 2)).played_ms == 60
+    await sink.aclose()
