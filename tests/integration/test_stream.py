@@ -17,23 +17,15 @@ from gateway.client import GatewayClient, converse
 from media.codecs import make_codec
 from media.resample import resample
 from tests.integration.test_api import SEED_BODY, new_key, request
+from tests.unit.agents.asr.clips import at_rate, piper
 
 QUESTION = "What is the status of my order? The order number is one two three four."
 
 
 @pytest.fixture(scope="session")
-def piper():
-    from agents.providers.tts import make_tts
-
-    return make_tts("piper")
-
-
-@pytest.fixture(scope="session")
-async def question_16k(piper) -> bytes:
-    audio = bytearray()
-    async for chunk in piper.speak(QUESTION, "joe", 16000):
-        audio += chunk.pcm
-    return bytes(audio)
+def question_16k() -> bytes:
+    # Piper without its synthesis noise: the same clip, so the same transcript, every run.
+    return at_rate(piper(QUESTION), 16000)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +75,8 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     user_final = next(e for e in events if e["type"] == "transcript" and e["role"] == "user" and e["is_final"])
     assert says_1234(user_final["text"]), user_final
     call = next(e for e in events if e["type"] == "tool_call")
-    assert call["name"] == "lookup_order" and call["arguments"]["order_id"] == "1234"
+    # "1234", or "1-234" when Whisper writes the digits so: the tool reads order numbers by their digits
+    assert call["name"] == "lookup_order" and re.sub(r"\D", "", call["arguments"]["order_id"]) == "1234"
     result_event = next(e for e in events if e["type"] == "tool_result")
     assert result_event["result"]["status"] == "shipped"
     start = next(e for e in events if e["type"] == "turn_start" and e["role"] == "assistant")
@@ -96,7 +89,7 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     assert history[0]["text"] == user_final["text"]
     assistant_final = next(e for e in events if e["type"] == "transcript" and e["role"] == "assistant")
     assert history[1]["text"] == assistant_final["text"] and history[1]["latency_ms"] == start["latency_ms"]
-    assert history[1]["tool_calls"][0]["arguments"]["order_id"] == "1234"
+    assert history[1]["tool_calls"][0]["arguments"] == call["arguments"]
     assert history[1]["interrupted"] is False
     assert detail["status"] == "ended" and detail["total_turns"] == 2
     return result
@@ -221,8 +214,8 @@ async def test_barge_in_cuts_the_reply_and_history_keeps_what_was_heard(server, 
             for i in range(0, len(clip) - frame + 1, frame):
                 await ws.send_bytes(clip[i:i + frame])
                 await asyncio.sleep(0.02)
-            for _ in range(300):
-                if any(e["type"] == "interruption" for e in events):
+            for _ in range(300):  # the caller's own turn is heard out and stored before hanging up
+                if any(e["type"] == "turn_end" and e["turn_id"] == "turn_003" for e in events):
                     break
                 await asyncio.sleep(0.1)
             await ws.send_str(json.dumps({"type": "end"}))
