@@ -32,7 +32,7 @@ from agents.providers.libstdcxx import prefer_system_libstdcxx
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolSpec
 from agents.providers.llm.chatformat import TOOL_RULES, tool_dicts, to_local
 from agents.providers.llm.packaged import resolve_model
-from agents.providers.llm.toolcalls import ReplySplitter, ToolCallDeltas
+from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 
 log = structlog.get_logger(__name__)
 

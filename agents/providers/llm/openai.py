@@ -18,7 +18,7 @@ import aiohttp
 from agents.errors import ProviderError
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolSpec
 from agents.providers.llm.chatformat import to_local, to_openai, tool_dicts
-from agents.providers.llm.toolcalls import ReplySplitter, ToolCallDeltas
+from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 
 
 class OpenAICompatibleLLM:

@@ -3,7 +3,8 @@
 import pytest
 
 from agents.providers.llm.base import TextDelta, ToolCallRequest, ToolSpec
-from agents.providers.llm.toolcalls import ReplySplitter, ToolCallDeltas, parse_tool_calls, spoken_digits
+from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
+from agents.providers.llm.toolcalls import parse_tool_calls, spoken_digits
 
 LOOKUP = ToolSpec(
     "lookup_order",
