@@ -22,3 +22,4 @@ class Engine:
     hangover_ms: int = 500
     partial_interval_ms: int = 1000  # how often user partial transcripts are made; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
+    idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never

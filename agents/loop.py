@@ -59,6 +59,7 @@ class Conversation:
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
+        self._idle: asyncio.Task | None = None
         self._user: _UserTurn | None = None
         self._reply_task: asyncio.Task | None = None
         self._reply_state: ReplyState | None = None
@@ -73,8 +74,23 @@ class Conversation:
 
     def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name=f"conversation-{self.settings.session_id}")
+        if self.engine.idle_timeout_s > 0:
+            self._idle = asyncio.create_task(self._watch_idle(), name=f"idle-{self.settings.session_id}")
         if self.settings.greeting and not self.history.turns:
             self._enqueue(self._greet)
+
+    async def _watch_idle(self) -> None:
+        """End the session (idle_timeout) after `idle_timeout_s` without speech, text or a reply."""
+        timeout = self.engine.idle_timeout_s
+        while True:
+            busy = self._user is not None or (self._reply_task is not None and not self._reply_task.done())
+            if busy:
+                self.last_activity = time.monotonic()
+            left = self.last_activity + timeout - time.monotonic()
+            if left <= 0:
+                await self.end("idle_timeout")
+                return
+            await asyncio.sleep(min(left, 1.0))
 
     async def end(self, reason: EndReason) -> None:
         """End the session for good: stop everything and emit session_ended."""
@@ -99,7 +115,8 @@ class Conversation:
             self._reply_task.cancel()
         if self._user is not None:
             self._drop_user_turn()
-        tasks = [t for t in (self._reply_task, self._worker) if t is not None and t is not asyncio.current_task()]
+        tasks = [t for t in (self._reply_task, self._worker, self._idle)
+                 if t is not None and t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -132,7 +149,7 @@ class Conversation:
         self._barge_in()
         if self._user is not None:
             self._drop_user_turn()
-        received = time.monotonic()
+        received = self.last_activity = time.monotonic()
         turn_id = self.history.new_turn_id()
         generation = self._generation
         self._enqueue(lambda: self._typed_turn(turn_id, text, received, generation))

@@ -109,6 +109,7 @@ def build_engine(config: Config, models: Models) -> None:
         min_speech_ms=config.vad.min_speech_ms,
         hangover_ms=config.vad.hangover_ms,
         partial_interval_ms=config.sessions.partial_interval_ms,
+        idle_timeout_s=config.sessions.idle_timeout_s,
     )
 
 

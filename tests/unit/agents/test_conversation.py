@@ -261,3 +261,22 @@ async def test_an_empty_llm_reply_still_answers_the_caller(closing):
     end = await h.wait_for(assistant_end)
     assert tts.spoken == [EMPTY_REPLY_FALLBACK]
     assert h.store.turns[-1][1].text == EMPTY_REPLY_FALLBACK and end.turn_id == "turn_002"
+
+
+async def test_a_silent_session_ends_with_idle_timeout(closing):
+    h = Harness(make_engine(FakeASR(), FakeLLM([["Hi."]]), idle_timeout_s=0.6))
+    closing(h)
+    h.conversation.feed_text("hello")  # activity, and a reply, push the deadline out
+    await h.wait_for(assistant_end)
+    assert not h.conversation.ended.is_set()
+    ended = await h.wait_for(lambda e: isinstance(e, SessionEnded), timeout=3)
+    assert ended.reason == "idle_timeout" and ended.total_turns == 2
+
+
+async def test_a_caller_who_keeps_talking_is_not_idle(closing):
+    h = Harness(make_engine(FakeASR(["a", "b", "c"]), FakeLLM([["One."], ["Two."], ["Three."]]), idle_timeout_s=0.8))
+    closing(h)
+    for _ in range(3):
+        await h.say(ms=300, pause_ms=300)
+        await asyncio.sleep(0.3)
+    assert not any(isinstance(e, SessionEnded) for e in h.events)
