@@ -22,4 +22,6 @@ class Engine:
     hangover_ms: int = 500
     partial_interval_ms: int = 1000  # how often user partial transcripts are made; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
+    hold_after_ms: int = 700  # a tool slower than this gets a hold line spoken while it runs
+    hold_line: str = "Let me look that up."
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never

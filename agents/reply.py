@@ -47,6 +47,7 @@ class Reply:
         self.sink = sink
         self.emit = emit
         self.state = state
+        self._held = False  # the hold line was said in this reply
 
     async def speak_text(self, text: str) -> None:
         """Speak fixed text (a greeting) without the LLM."""
@@ -107,13 +108,24 @@ class Reply:
                 return spoke
             messages.append(Message("assistant", "".join(said), tool_calls=tuple(requests)))
             for request in requests:
-                messages.append(await self._call_tool(tools, request))
+                messages.append(await self._call_tool(tools, request, sentences))
         return spoke
 
-    async def _call_tool(self, tools, request: ToolCallRequest) -> Message:
+    async def _call_tool(self, tools, request: ToolCallRequest, sentences: asyncio.Queue) -> Message:
         turn_id = self.state.turn_id
         self.emit(ToolCall(turn_id, request.call_id, request.name, request.arguments))
-        record = await self.engine.tools.run(tools, request)
+        running = asyncio.create_task(self.engine.tools.run(tools, request), name=f"tool-{request.name}")
+        try:
+            done, _ = await asyncio.wait({running}, timeout=self.engine.hold_after_ms / 1000)
+            if not done and not self._held:
+                # A slow tool: say so rather than leave the caller in silence (once a reply).
+                self._held = True
+                sentences.put_nowait(self.engine.hold_line)
+            record = await running
+        finally:
+            if not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
         self.state.tool_calls.append(record)
         self.emit(ToolResult(turn_id, record.call_id, record.name, record.duration_ms, record.result, record.error))
         content = json.dumps({"error": record.error} if record.error is not None else record.result)

@@ -98,6 +98,8 @@ class SessionsConfig:
     retention_days: int = _setting(30, "days a deleted session stays readable", min=0, max=3650)
     partial_interval_ms: int = _setting(1000, "how often user partial transcripts are sent; 0 = never", min=0)
     tool_timeout_s: float = _setting(10.0, "longest a tool may take", min=0.1, max=600)
+    hold_after_ms: int = _setting(700, "a tool slower than this gets the hold line spoken while it runs", min=0)
+    hold_line: str = _setting("Let me look that up.", "what the agent says while a slow tool runs")
     idle_timeout_s: float = _setting(300.0, "a live session with no speech, text or reply this long ends; 0 = never",
                                      min=0.0)
 

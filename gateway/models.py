@@ -110,6 +110,8 @@ def build_engine(config: Config, models: Models) -> None:
         hangover_ms=config.vad.hangover_ms,
         partial_interval_ms=config.sessions.partial_interval_ms,
         idle_timeout_s=config.sessions.idle_timeout_s,
+        hold_after_ms=config.sessions.hold_after_ms,
+        hold_line=config.sessions.hold_line,
     )
 
 

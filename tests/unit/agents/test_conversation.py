@@ -280,3 +280,32 @@ async def test_a_caller_who_keeps_talking_is_not_idle(closing):
         await h.say(ms=300, pause_ms=300)
         await asyncio.sleep(0.3)
     assert not any(isinstance(e, SessionEnded) for e in h.events)
+
+
+async def test_a_slow_tool_gets_a_hold_line_then_the_answer(closing):
+    async def slow_lookup(order_id: str) -> dict:
+        await asyncio.sleep(0.5)
+        return {"order_id": order_id, "status": "shipped"}
+
+    tts = FakeTTS()
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["It shipped."]])
+    h = Harness(make_engine(FakeASR(), llm, tts, {"lookup_order": slow_lookup}, hold_after_ms=100), tools=(LOOKUP,))
+    closing(h)
+    h.conversation.feed_text("Where is order 1234?")
+    await h.wait_for(assistant_end)
+    assert tts.spoken == ["Let me look that up.", "It shipped."]
+    start = next(e for e in h.events if isinstance(e, TurnStart) and e.role == "assistant")
+    result_at = h.types().index("tool_result:")
+    assert h.types().index("turn_start:assistant") < result_at  # the caller heard something while waiting
+    assert start.latency_ms < 500
+    assert h.store.turns[-1][1].text == "Let me look that up. It shipped."
+
+
+async def test_a_fast_tool_gets_no_hold_line(closing):
+    tts = FakeTTS()
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["It shipped."]])
+    h = Harness(make_engine(FakeASR(), llm, tts, {"lookup_order": lookup_order}), tools=(LOOKUP,))
+    closing(h)
+    h.conversation.feed_text("Where is order 1234?")
+    await h.wait_for(assistant_end)
+    assert tts.spoken == ["It shipped."]
