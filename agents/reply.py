@@ -121,15 +121,23 @@ class Reply:
                 # A slow tool: say so rather than leave the caller in silence (once a reply).
                 self._held = True
                 sentences.put_nowait(self.engine.hold_line)
+            record = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # Barge-in (or the session ending) while the tool runs: the tool is not cancelled, since
+            # it may already have acted (placed an order). Its result is kept for the interrupted
+            # turn's history, so the next reply knows it and nothing is done twice (SPEC §5).
+            # Bounded by the runner's timeout.
             record = await running
-        finally:
-            if not running.done():
-                running.cancel()
-                await asyncio.gather(running, return_exceptions=True)
-        self.state.tool_calls.append(record)
-        self.emit(ToolResult(turn_id, record.call_id, record.name, record.duration_ms, record.result, record.error))
+            self._record(record)
+            raise
+        self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
         return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+
+    def _record(self, record: ToolCallRecord) -> None:
+        self.state.tool_calls.append(record)
+        self.emit(ToolResult(self.state.turn_id, record.call_id, record.name, record.duration_ms, record.result,
+                             record.error))
 
     async def _speak(self, sentences: asyncio.Queue) -> None:
         rate = self.sink.sample_rate

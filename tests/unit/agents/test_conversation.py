@@ -309,3 +309,28 @@ async def test_a_fast_tool_gets_no_hold_line(closing):
     h.conversation.feed_text("Where is order 1234?")
     await h.wait_for(assistant_end)
     assert tts.spoken == ["It shipped."]
+
+
+async def test_barge_in_during_a_tool_keeps_its_result_and_does_not_run_it_twice(closing):
+    calls = []
+
+    async def slow_lookup(order_id: str) -> dict:
+        calls.append(order_id)
+        await asyncio.sleep(0.5)
+        return {"order_id": order_id, "status": "shipped"}
+
+    asr = FakeASR(["where is order 1234", "actually never mind"])
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["Okay."]])
+    h = Harness(make_engine(asr, llm, handlers={"lookup_order": slow_lookup}, hold_after_ms=5000), tools=(LOOKUP,))
+    closing(h)
+    await h.say()
+    await h.wait_for(lambda e: isinstance(e, ToolCall))
+    await h.say(ms=300, pause_ms=300)  # the caller talks while the tool runs
+    await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
+    assert calls == ["1234"]
+    stored = {t.turn_id: t for _, t in h.store.turns}
+    assert stored["turn_002"].interrupted and stored["turn_002"].tool_calls[0].result["status"] == "shipped"
+    assert any(isinstance(e, ToolResult) and e.turn_id == "turn_002" for e in h.events)
+    # the next reply's context holds the call and its result
+    last = llm.calls[-1]
+    assert any(m.role == "tool" and "shipped" in m.content for m in last)
