@@ -11,7 +11,7 @@ import structlog
 from agents.engine import Engine
 from agents.events import ToolCall, ToolResult, TurnStart
 from agents.ports import AudioSink, ToolCallRecord
-from agents.providers.llm.base import Message, TextDelta, ToolCallRequest
+from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolCallStarting
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
 from media.format import SAMPLE_WIDTH
@@ -100,6 +100,10 @@ class Reply:
                             sentences.put_nowait(piece)
                     elif isinstance(out, ToolCallRequest):
                         requests.append(out)
+                    elif isinstance(out, ToolCallStarting):
+                        # The model is writing a tool call (about a second for a small local model),
+                        # then the tool runs, then a second round answers: speak the hold line now.
+                        self._hold(sentences)
             rest = splitter.flush()
             if rest:
                 sentences.put_nowait(rest)
@@ -117,10 +121,8 @@ class Reply:
         running = asyncio.create_task(self.engine.tools.run(tools, request), name=f"tool-{request.name}")
         try:
             done, _ = await asyncio.wait({running}, timeout=self.engine.hold_after_ms / 1000)
-            if not done and not self._held:
-                # A slow tool: say so rather than leave the caller in silence (once a reply).
-                self._held = True
-                sentences.put_nowait(self.engine.hold_line)
+            if not done:
+                self._hold(sentences)  # a slow tool: say so rather than leave the caller in silence
             record = await asyncio.shield(running)
         except asyncio.CancelledError:
             # Barge-in (or the session ending) while the tool runs: the tool is not cancelled, since
@@ -133,6 +135,12 @@ class Reply:
         self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
         return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+
+    def _hold(self, sentences: asyncio.Queue) -> None:
+        """Say the hold line, at most once a reply."""
+        if not self._held:
+            self._held = True
+            sentences.put_nowait(self.engine.hold_line)
 
     def _record(self, record: ToolCallRecord) -> None:
         self.state.tool_calls.append(record)

@@ -69,8 +69,9 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     order = kinds(events)
     assert order[0] == "session_started"
     assert order.index("turn_start:user") < order.index("turn_end:user") < order.index("tool_call")
-    assert order.index("tool_call") < order.index("tool_result") < order.index("turn_start:assistant")
-    assert order.index("turn_start:assistant") < order.index("turn_end:assistant")
+    # the hold line may be heard (turn_start) while the model is still writing the tool call
+    assert order.index("tool_call") < order.index("tool_result") < order.index("turn_end:assistant")
+    assert order.index("turn_end:user") < order.index("turn_start:assistant") < order.index("turn_end:assistant")
     assert order[-1] == "session_ended"
     user_final = next(e for e in events if e["type"] == "transcript" and e["role"] == "user" and e["is_final"])
     assert says_1234(user_final["text"]), user_final

@@ -46,7 +46,13 @@ class LLMOptions:
     extra: dict = field(default_factory=dict)
 
 
-LLMOutput = TextDelta | ToolCallRequest
+@dataclass(frozen=True, slots=True)
+class ToolCallStarting:
+    """The model has begun writing a tool call whose arguments are still coming (a hint: the engine
+    may speak a hold line now instead of waiting in silence for the call to be complete)."""
+
+
+LLMOutput = TextDelta | ToolCallRequest | ToolCallStarting
 
 
 class LLM(Protocol):

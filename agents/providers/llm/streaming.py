@@ -7,7 +7,7 @@ streamed `delta.tool_calls` fragments.
 
 from dataclasses import dataclass
 
-from agents.providers.llm.base import LLMOutput, TextDelta, ToolCallRequest, ToolSpec
+from agents.providers.llm.base import LLMOutput, TextDelta, ToolCallRequest, ToolCallStarting, ToolSpec
 from agents.providers.llm.toolcalls import as_arguments, new_call_id, normalize_arguments, parse_tool_calls
 
 _TAG_MARKERS = ("<tool_call>", "<function=", "<|python_tag|>")
@@ -88,6 +88,7 @@ class ReplySplitter:
             self._pending = text[i:] if state == "maybe" else ""
             if state == "yes":
                 self._held = text[i:]
+                return self._text(text[:i]) + ([ToolCallStarting()] if self.tools else [])
             return self._text(text[:i])
         self._pending = ""
         return self._text(text)

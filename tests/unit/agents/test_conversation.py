@@ -334,3 +334,18 @@ async def test_barge_in_during_a_tool_keeps_its_result_and_does_not_run_it_twice
     # the next reply's context holds the call and its result
     last = llm.calls[-1]
     assert any(m.role == "tool" and "shipped" in m.content for m in last)
+
+
+async def test_hold_line_starts_as_soon_as_the_model_starts_a_tool_call(closing):
+    from agents.providers.llm.base import ToolCallStarting
+
+    tts = FakeTTS()
+    llm = FakeLLM([[ToolCallStarting(), tool_call("lookup_order", order_id="1234")], ["It shipped."]],
+                  delay_s=0.3)  # the model takes a while to write the call
+    h = Harness(make_engine(FakeASR(), llm, tts, {"lookup_order": lookup_order}), tools=(LOOKUP,))
+    closing(h)
+    h.conversation.feed_text("Where is order 1234?")
+    await h.wait_for(assistant_end)
+    assert tts.spoken == ["Let me look that up.", "It shipped."]
+    order = h.types()
+    assert order.index("turn_start:assistant") < order.index("tool_call:")  # heard before the call was complete
