@@ -12,7 +12,6 @@ import argparse
 import json
 import statistics
 import sys
-from pathlib import Path
 
 import aiohttp
 

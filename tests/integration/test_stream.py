@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 from gateway.client import GatewayClient, converse
-from media.codecs import make_codec
 from media.resample import resample
-from tests.integration.test_api import SEED_BODY, new_key, request
+from tests.integration.test_api import SEED_BODY, new_key
 from tests.unit.agents.asr.clips import at_rate, piper
 
 QUESTION = "What is the status of my order? The order number is one two three four."
