@@ -44,10 +44,30 @@ class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...
 
 
-class CallControl(Protocol):
-    async def hang_up(self, reason: str) -> None: ...
+class CallControlError(Exception):
+    """The door cannot do what was asked ("not available on the api channel") or it failed.
 
-    async def transfer(self, target: str) -> None: ...
+    str(exc) is written for the LLM: it becomes the call-control tool's error result.
+    """
+
+
+class CallControl(Protocol):
+    """What the engine may ask of the call itself; each door implements it for its wire (SPEC §2).
+
+    The engine calls these from the conversation's tasks (built-in tools end_call,
+    transfer_call, send_dtmf). Each returns once the door has done the action or
+    handed it to its transport, and raises CallControlError when it cannot.
+    """
+
+    async def hang_up(self, reason: str) -> None:
+        """End the call. Called after the goodbye was heard and session_ended emitted."""
+
+    async def transfer(self, target: str) -> None:
+        """Move the caller to `target` (E.164 number or sip: URI, already checked against the
+        session's transfer_targets). The door lets audio already queued play out first."""
+
+    async def send_dtmf(self, digits: str) -> None:
+        """Play key presses (0-9 * # A-D) to the far end, e.g. to drive another IVR."""
 
 
 @dataclass(slots=True)

@@ -13,17 +13,27 @@ _JSON_TYPES = {"string", "number", "integer", "boolean", "object", "array", "nul
 
 @dataclass(frozen=True, slots=True)
 class ToolDefinition:
-    """A declared tool, dispatched to the installed handler of the same name."""
+    """A declared tool: POSTed to `url` (a webhook) if it has one, else run by the installed handler of its name."""
 
     name: str
     description: str
     parameters: dict  # JSON Schema, type object
+    url: str | None = None  # http(s) webhook that receives the arguments as JSON
+    timeout_s: float | None = None  # None: the gateway's sessions.tool_timeout_s
+    cancel_on_interrupt: bool = False  # barge-in cancels the running call (default: it finishes, result kept)
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, self.parameters)
 
     def to_wire(self) -> dict:
-        return {"name": self.name, "description": self.description, "parameters": self.parameters}
+        wire = {"name": self.name, "description": self.description, "parameters": self.parameters}
+        if self.url is not None:
+            wire["url"] = self.url
+        if self.timeout_s is not None:
+            wire["timeout_s"] = self.timeout_s
+        if self.cancel_on_interrupt:
+            wire["cancel_on_interrupt"] = True
+        return wire
 
 
 def normalise_parameters(parameters: dict | None, where: str) -> dict:
