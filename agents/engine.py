@@ -25,3 +25,5 @@ class Engine:
     hold_after_ms: int = 700  # a tool slower than this gets a hold line spoken while it runs
     hold_line: str = "Let me look that up."
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never
+    dtmf_pause_ms: int = 1500  # key presses end with "#" or after this long without another key
+    goodbye_line: str = "Thank you for calling. Goodbye."  # end_call's words when the model gave none

@@ -16,7 +16,7 @@ import structlog
 
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
-from agents.ports import AudioSink, EventSink, TurnRecord, TurnStore
+from agents.ports import AudioSink, CallControl, CallControlError, EventSink, TurnRecord, TurnStore
 from agents.providers.asr.base import ASRStream
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
@@ -26,6 +26,7 @@ from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 log = structlog.get_logger(__name__)
 
 ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
+DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
 
 
@@ -46,8 +47,12 @@ class Conversation:
     """
 
     def __init__(self, engine: Engine, settings: SessionSettings, history: History, sink: AudioSink,
-                 emit: EventSink, store: TurnStore, vad_threshold: float = 0.5) -> None:
+                 emit: EventSink, store: TurnStore, vad_threshold: float = 0.5,
+                 control: CallControl | None = None) -> None:
         self.engine = engine
+        self.control = control  # the door's hang-up/transfer/DTMF; None: call-control tools say unavailable
+        self._dtmf = ""  # key presses collected for the next DTMF turn
+        self._dtmf_timer: asyncio.TimerHandle | None = None
         self.settings = settings
         self.history = history
         self.sink = sink
@@ -264,7 +269,7 @@ class Conversation:
 
     async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None) -> None:
         state = ReplyState(self.history.new_turn_id(), started)
-        reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
+        reply = Reply(self.engine, self.settings, self.sink, self.emit, state, self.control)
         messages = self.history.messages(self.settings.system_prompt, self.settings.context_window)
         await self._run_reply(state, reply.run(messages), asr_ms, endpoint_ms)
 
@@ -308,6 +313,9 @@ class Conversation:
         log.info("turn_ended", turn_id=state.turn_id, latency_ms=state.latency_ms, interrupted=interrupted,
                  endpoint_ms=endpoint_ms, asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
                  tts_first_audio_ms=state.tts_first_audio_ms)
+        if state.ending == "hang_up" and not interrupted:
+            await self._hang_up()  # end_call, and the goodbye was heard out
+            return
         await self._check_limit()
 
     async def _commit(self, record: TurnRecord) -> None:
@@ -319,3 +327,41 @@ class Conversation:
         limit = self.settings.max_turns
         if limit is not None and self.history.total_turns >= limit:
             await self.end("max_turns")
+
+    # -- call control: key presses in, hang-up out --------------------------------------------------
+
+    def feed_dtmf(self, digit: str) -> None:
+        """One caller key press (0-9 * # A-D). Keys collect until "#" or a pause of `dtmf_pause_ms`,
+        then become a typed user turn "caller pressed 1234#"; a press stops the reply like user_text."""
+        if digit not in DTMF_KEYS:
+            raise ValueError(f"not a DTMF key: {digit!r} (0-9, *, #, A-D)")
+        if self._closing:
+            return
+        self.last_activity = time.monotonic()
+        if not self._dtmf:
+            self._generation += 1
+            self._barge_in()
+        self._dtmf += digit
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.cancel()
+            self._dtmf_timer = None
+        if digit == "#":
+            self._flush_dtmf()
+        else:
+            loop = asyncio.get_running_loop()
+            self._dtmf_timer = loop.call_later(self.engine.dtmf_pause_ms / 1000, self._flush_dtmf)
+
+    def _flush_dtmf(self) -> None:
+        self._dtmf_timer = None
+        keys, self._dtmf = self._dtmf, ""
+        if keys and not self._closing:
+            self.feed_text(f"caller pressed {keys}")
+
+    async def _hang_up(self) -> None:
+        """end_call: session_ended goes out first (the API door closes on it), then the door hangs up."""
+        await self.end("hangup")
+        if self.control is not None:
+            try:
+                await self.control.hang_up("end_call")
+            except CallControlError as exc:
+                log.warning("hang_up_failed", error=str(exc))

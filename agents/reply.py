@@ -10,15 +10,19 @@ import structlog
 
 from agents.engine import Engine
 from agents.events import ToolCall, ToolResult, TurnStart
-from agents.ports import AudioSink, ToolCallRecord
+from agents.ports import AudioSink, CallControl, ToolCallRecord
 from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolCallStarting
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
+from agents.tools.handler import Ending, ToolContext
 from media.format import SAMPLE_WIDTH
 
 log = structlog.get_logger(__name__)
 
 EMPTY_REPLY_FALLBACK = "Sorry, could you say that again?"
+TOOL_FAILED_FALLBACK = "Sorry, I could not get that information just now."
+TRANSFER_LINE = "Transferring your call now."
+INTERRUPTED_TOOL_ERROR = "cancelled: the caller interrupted before the tool finished"
 
 
 @dataclass
@@ -32,6 +36,7 @@ class ReplyState:
     first_audio_at: float | None = None
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
+    ending: Ending | None = None  # end_call ("hang_up") or a transfer asked for in this reply
 
     @property
     def latency_ms(self) -> int | None:
@@ -41,13 +46,15 @@ class ReplyState:
 class Reply:
     """Generate and speak one reply. Cancelling the task that runs `run()` stops LLM and TTS at once."""
 
-    def __init__(self, engine: Engine, settings: SessionSettings, sink: AudioSink, emit, state: ReplyState) -> None:
+    def __init__(self, engine: Engine, settings: SessionSettings, sink: AudioSink, emit, state: ReplyState,
+                 control: CallControl | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.sink = sink
         self.emit = emit
         self.state = state
         self._held = False  # the hold line was said in this reply
+        self.context = ToolContext(settings.session_id, state.turn_id, control, settings.transfer_targets)
 
     async def speak_text(self, text: str) -> None:
         """Speak fixed text (a greeting) without the LLM."""
@@ -76,12 +83,15 @@ class Reply:
             # A small model sometimes answers with nothing speakable (or a call to a tool it was not
             # offered): the caller must not be left in silence.
             log.warning("llm_empty_reply", turn_id=self.state.turn_id)
-            sentences.put_nowait(EMPTY_REPLY_FALLBACK)
+            failed = any(call.error is not None for call in self.state.tool_calls)
+            sentences.put_nowait(TOOL_FAILED_FALLBACK if failed else EMPTY_REPLY_FALLBACK)
 
     async def _rounds(self, messages: list[Message], sentences: asyncio.Queue) -> bool:
         """LLM -> tools -> LLM rounds; True if anything was said."""
         specs = [t.spec() for t in self.settings.tools]
         tools = self.settings.tools_by_name
+        # The model's first tool-call token comes before its name: hold early only if some tool is a look-up.
+        holds_early = any(self.engine.tools.holds(t) for t in self.settings.tools)
         spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
             splitter = SentenceSplitter()
@@ -100,7 +110,7 @@ class Reply:
                             sentences.put_nowait(piece)
                     elif isinstance(out, ToolCallRequest):
                         requests.append(out)
-                    elif isinstance(out, ToolCallStarting):
+                    elif isinstance(out, ToolCallStarting) and holds_early:
                         # The model is writing a tool call (about a second for a small local model),
                         # then the tool runs, then a second round answers: speak the hold line now.
                         self._hold(sentences)
@@ -113,18 +123,35 @@ class Reply:
             messages.append(Message("assistant", "".join(said), tool_calls=tuple(requests)))
             for request in requests:
                 messages.append(await self._call_tool(tools, request, sentences))
+            if self.context.ending is not None:
+                # end_call, or the caller was transferred: the model's words of this round are the last.
+                self.state.ending = self.context.ending
+                if not any(text.strip() for text in said):
+                    last = self.engine.goodbye_line if self.context.ending == "hang_up" else TRANSFER_LINE
+                    sentences.put_nowait(last)
+                return True
         return spoke
 
     async def _call_tool(self, tools, request: ToolCallRequest, sentences: asyncio.Queue) -> Message:
         turn_id = self.state.turn_id
         self.emit(ToolCall(turn_id, request.call_id, request.name, request.arguments))
-        running = asyncio.create_task(self.engine.tools.run(tools, request), name=f"tool-{request.name}")
+        definition = tools.get(request.name)
+        started = time.perf_counter()
+        running = asyncio.create_task(self.engine.tools.run(tools, request, self.context), name=f"tool-{request.name}")
         try:
             done, _ = await asyncio.wait({running}, timeout=self.engine.hold_after_ms / 1000)
-            if not done:
+            if not done and (definition is None or self.engine.tools.holds(definition)):
                 self._hold(sentences)  # a slow tool: say so rather than leave the caller in silence
             record = await asyncio.shield(running)
         except asyncio.CancelledError:
+            if definition is not None and definition.cancel_on_interrupt:
+                # The tool only reads (a search): stop it, and tell the next reply it never finished.
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+                record = ToolCallRecord(request.call_id, request.name, request.arguments, error=INTERRUPTED_TOOL_ERROR,
+                                        duration_ms=round((time.perf_counter() - started) * 1000))
+                self._record(record)
+                raise
             # Barge-in (or the session ending) while the tool runs: the tool is not cancelled, since
             # it may already have acted (placed an order). Its result is kept for the interrupted
             # turn's history, so the next reply knows it and nothing is done twice (SPEC §5).

@@ -20,6 +20,7 @@ class SessionSettings:
     context_window: int = 50  # turns of history the LLM sees
     max_turns: int | None = None  # None = unlimited; counts user and assistant turns
     greeting: str | None = None
+    transfer_targets: tuple[str, ...] = ()  # where transfer_call may send the caller (E.164 or sip: URIs)
 
     @property
     def tools_by_name(self) -> dict[str, ToolDefinition]:
