@@ -11,9 +11,11 @@ from gateway import health
 from gateway.api import conversations, stream
 from gateway.config import Config
 from gateway.errors import error_middleware
-from gateway.keys import CONFIG, LIVE, MODELS, STORAGE
+from agents.tools.webhook import WebhookClient
+from gateway.keys import CONFIG, LIVE, MODELS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
 from gateway.storage import storage_for
+from gateway.webhooks import secret_path, webhook_secret
 
 log = structlog.get_logger(__name__)
 
@@ -26,9 +28,38 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     await storage.close()
 
 
+async def _webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One HTTP client for every webhook tool call of the process, signing with the webhook secret."""
+    config = app[CONFIG]
+    client = WebhookClient(webhook_secret(config))
+    if config.tools.webhook_secret is None:
+        log.info("webhook_secret", path=str(secret_path(config)), show="parley webhook-secret")
+    await client.start()
+    app[WEBHOOKS] = client
+    _wire_tools(app)  # models passed in ready-made (tests); otherwise _load_models wires them
+    yield
+    await client.close()
+
+
+def _wire_tools(app: web.Application) -> None:
+    """Give the loaded engine the webhook client and the tool settings."""
+    engine, config = app[MODELS].engine, app[CONFIG]
+    if engine is None or WEBHOOKS not in app:
+        return
+    engine.tools.webhooks = app[WEBHOOKS]
+    engine.goodbye_line = config.tools.goodbye_line
+    engine.dtmf_pause_ms = config.sessions.dtmf_pause_ms
+
+
+async def _load_models(app: web.Application) -> None:
+    await load_models(app[CONFIG], app[MODELS])
+    # No await between the models turning ready and this: no call starts on an unwired engine.
+    _wire_tools(app)
+
+
 async def _models_ctx(app: web.Application) -> AsyncIterator[None]:
     # Load in the background: the server listens (and says 503) while models load.
-    task = asyncio.create_task(load_models(app[CONFIG], app[MODELS]), name="load_models")
+    task = asyncio.create_task(_load_models(app), name="load_models")
     yield
     task.cancel()
     try:
@@ -71,6 +102,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[LIVE] = {}
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
+    app.cleanup_ctx.append(_webhooks_ctx)
     if models is None:
         app.cleanup_ctx.append(_models_ctx)
     app.on_shutdown.append(_close_streams)

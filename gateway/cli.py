@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="a label to tell keys apart")
     key_commands.add_parser("list", help="list API keys (never the keys themselves)")
 
+    commands.add_parser("webhook-secret", help="print the secret that signs webhook tool requests (made if missing)")
+
     call = commands.add_parser("call", help="talk to a running gateway: stream a WAV or typed turns, save the reply")
     call.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
     call.add_argument("--wav", type=Path, help="a mono 16-bit WAV to say (any rate)")
@@ -138,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(config))
         elif args.command == "keys":
             asyncio.run(_keys(config, args))
+        elif args.command == "webhook-secret":
+            from gateway.webhooks import webhook_secret
+
+            print(webhook_secret(config))
         elif args.command == "call":
             from gateway.call import run_call
 

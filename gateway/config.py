@@ -102,6 +102,17 @@ class SessionsConfig:
     hold_line: str = _setting("Let me look that up.", "what the agent says while a slow tool runs")
     idle_timeout_s: float = _setting(300.0, "a live session with no speech, text or reply this long ends; 0 = never",
                                      min=0.0)
+    dtmf_pause_ms: int = _setting(1500, "caller key presses end with # or after this many ms without a key",
+                                  min=100, max=10000)
+
+
+@dataclass(frozen=True)
+class ToolsConfig:
+    """[tools]: webhook tools and the built-in call-control tools."""
+
+    webhook_secret: str | None = _setting(
+        None, "signs webhook requests (PARLEY_TOOLS_WEBHOOK_SECRET); unset: generated once into data_dir")
+    goodbye_line: str = _setting("Thank you for calling. Goodbye.", "what end_call says when the model gave no words")
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,7 @@ class Config:
     llm: LLMConfig = field(default_factory=LLMConfig)
     tts: TTSConfig = field(default_factory=TTSConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    tools: ToolsConfig = field(default_factory=ToolsConfig)
     sip: SIPConfig = field(default_factory=SIPConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
 

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from agents.tools.webhook import WebhookClient
 from gateway.config import Config
 from gateway.models import Models
 from gateway.storage import Storage
@@ -10,3 +11,4 @@ CONFIG = web.AppKey("config", Config)
 STORAGE = web.AppKey("storage", Storage)
 MODELS = web.AppKey("models", Models)
 LIVE = web.AppKey("live", dict)  # session_id -> the StreamConnection carrying it on this node
+WEBHOOKS = web.AppKey("webhooks", WebhookClient)  # the process's one HTTP client for webhook tools

@@ -54,6 +54,8 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
     for name in ("greeting",):
         if settings.get(name) is not None:
             body[name] = settings[name]
+    if settings.get("transfer_targets"):
+        body["transfer_targets"] = settings["transfer_targets"]
     if session.metadata is not None:
         body["metadata"] = session.metadata
     if session.persona_id is not None:
@@ -97,6 +99,7 @@ async def create_conversation(request: web.Request) -> web.Response:
             "context_window": parsed.context_window,
             "max_turns": parsed.max_turns,
             "greeting": parsed.greeting,
+            "transfer_targets": list(parsed.transfer_targets),
         },
         created_at=now,
         last_activity_at=now,

@@ -15,8 +15,9 @@ from aiohttp import WSMsgType, web
 
 from agents.errors import Conflict, Forbidden, InvalidRequest
 from agents.events import Event, SessionStarted, Transcript, TurnEnd
-from agents.loop import ENGINE_RATE, Conversation
+from agents.loop import DTMF_KEYS, ENGINE_RATE, Conversation
 from agents.playout import PacedSink
+from agents.ports import CallControlError
 from agents.session import History, SessionSettings, turn_number
 from agents.tools.spec import ToolDefinition
 from gateway.api.conversations import load_owned, loaded_models
@@ -33,6 +34,7 @@ STREAM_RATES = (8000, 16000, 24000, 48000)
 ENCODINGS = ("pcm16", "opus", "mulaw")
 _TURN_ID = re.compile(r"^turn_\d{3,}$")
 MAX_USER_TEXT = 2000
+MAX_DTMF_DIGITS = 64
 _ERROR_EVERY_S = 1.0  # at most one error event a second for bad audio, however many bad frames
 
 
@@ -77,11 +79,12 @@ def _settings(session: SessionRecord) -> SessionSettings:
         session_id=session.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
         language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
         context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
+        transfer_targets=tuple(s.get("transfer_targets") or ()),
     )
 
 
 class StreamConnection:
-    """One WebSocket bound to one Conversation."""
+    """One WebSocket bound to one Conversation; also the conversation's CallControl (agents/ports.py)."""
 
     def __init__(self, request: web.Request, session: SessionRecord, sample_rate: int, encoding: str,
                  vad_threshold: float) -> None:
@@ -96,6 +99,7 @@ class StreamConnection:
         self.conversation: Conversation | None = None
         self._last_error: dict[str, float] = {}  # error code -> when it was last sent
         self._writer_task: asyncio.Task | None = None
+        self._finishing: asyncio.Future | None = None
 
     def _send_audio(self, frame: bytes) -> None:
         self._out.put_nowait(self.codec.encode(frame))
@@ -115,12 +119,40 @@ class StreamConnection:
         if self.conversation is not None:
             await self.conversation.end(reason)  # sets `ended`, which closes the socket
 
+    # -- CallControl: what the engine's call-control tools may do on this channel -----------------
+
+    async def hang_up(self, reason: str) -> None:
+        """end_call: session_ended is already queued; send what is queued, then close the socket."""
+        log.info("hang_up", reason=reason)
+        await self._finish(b"hangup")
+
+    async def transfer(self, target: str) -> None:
+        raise CallControlError("transferring the call is not available on the api channel")
+
+    async def send_dtmf(self, digits: str) -> None:
+        raise CallControlError("sending key presses is not available on the api channel")
+
+    async def _finish(self, message: bytes) -> None:
+        """Flush the queued events and audio, record the end, close the socket; once, whoever asks first."""
+        if self._finishing is None:
+            self._finishing = asyncio.ensure_future(self._flush_and_close(message))
+        await asyncio.shield(self._finishing)
+
+    async def _flush_and_close(self, message: bytes) -> None:
+        self._out.put_nowait(None)  # the writer sends everything queued (session_ended last), then stops
+        await asyncio.gather(self._writer_task, return_exceptions=True)
+        await self._record_end()
+        await self.ws.close(message=message)
+
     async def _writer(self) -> None:
-        while (item := await self._out.get()) is not None:
-            if isinstance(item, bytes):
-                await self.ws.send_bytes(item)
-            else:
-                await self.ws.send_str(item)
+        try:
+            while (item := await self._out.get()) is not None:
+                if isinstance(item, bytes):
+                    await self.ws.send_bytes(item)
+                else:
+                    await self.ws.send_str(item)
+        except ConnectionResetError:  # the client went away mid-send: nothing more can reach it
+            log.info("stream_client_gone")
 
     async def run(self, last_turn_id: str | None) -> web.WebSocketResponse:
         request, storage = self.request, self.request.app[STORAGE]
@@ -139,7 +171,8 @@ class StreamConnection:
                     self.emit(Transcript(turn.role, turn.text, True, turn.turn_id))
                     self.emit(TurnEnd(turn.role, turn.turn_id, turn.duration_ms, turn.interrupted))
         conversation = self.conversation = Conversation(
-            engine, _settings(self.session), history, self.sink, self.emit, storage, self.vad_threshold
+            engine, _settings(self.session), history, self.sink, self.emit, storage, self.vad_threshold,
+            control=self,
         )
         await storage.set_session_status(self.session.session_id, "active", started_at=datetime.now(UTC))
         conversation.start()
@@ -152,7 +185,8 @@ class StreamConnection:
                 await conversation.close()
             await self.sink.aclose()
             self._out.put_nowait(None)
-            await asyncio.gather(writer, closer, return_exceptions=True)
+            await asyncio.gather(writer, closer, *([self._finishing] if self._finishing else []),
+                                 return_exceptions=True)
             await self._record_end()
             await self.ws.close()
         return self.ws
@@ -162,10 +196,7 @@ class StreamConnection:
         await self.conversation.ended.wait()
         if self.conversation.end_reason is None:
             return  # closed by us, not ended
-        self._out.put_nowait(None)  # flush what is queued (session_ended last), then close
-        await asyncio.gather(self._writer_task, return_exceptions=True)
-        await self._record_end()
-        await self.ws.close(message=b"session ended")
+        await self._finish(b"session ended")
 
     async def _record_end(self) -> None:
         assert self.conversation is not None
@@ -208,10 +239,17 @@ class StreamConnection:
             if isinstance(played, bool) or not isinstance(played, (int, float)) or played < 0:
                 return self.error("bad_message", "playback needs played_ms, a number >= 0")
             self.sink.note_played(int(played))
+        elif kind == "dtmf":
+            digits = message.get("digits")
+            if (not isinstance(digits, str) or not 1 <= len(digits) <= MAX_DTMF_DIGITS
+                    or set(digits.upper()) - DTMF_KEYS):
+                return self.error("bad_message", f"dtmf needs digits: 1 to {MAX_DTMF_DIGITS} of 0-9, *, #, A-D")
+            for digit in digits.upper():
+                conversation.feed_dtmf(digit)
         elif kind == "end":
             await conversation.end("hangup")
         else:
-            self.error("bad_message", f"unknown message type {kind!r} (user_text, playback, end)")
+            self.error("bad_message", f"unknown message type {kind!r} (user_text, dtmf, playback, end)")
 
 
 async def stream(request: web.Request) -> web.StreamResponse:

@@ -1,18 +1,25 @@
 """Checks for POST /v1/conversations/create: every field, default and error as the seed and SPEC §3 give them."""
 
+import math
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from agents.errors import InvalidRequest
 from agents.providers.tts.base import VoiceInfo
+from agents.tools.builtins import is_transfer_target
 from agents.tools.registry import ToolRegistry
 from agents.tools.spec import ToolDefinition, normalise_parameters
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FIELDS = {"voice_id", "system_prompt", "language", "tools", "context_window", "max_turns",
-           "persona_id", "greeting", "metadata"}
+           "persona_id", "greeting", "metadata", "transfer_targets"}
+_TOOL_FIELDS = {"name", "description", "parameters", "url", "timeout_s", "cancel_on_interrupt"}
 MAX_PROMPT_CHARS = 20_000
+MAX_URL_CHARS = 2048
+MAX_TOOL_TIMEOUT_S = 600.0
+MAX_TRANSFER_TARGETS = 50
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class CreateRequest:
     greeting: str | None
     metadata: dict | None
     persona_id: str | None
+    transfer_targets: tuple[str, ...] = ()
 
 
 def _integer(body: dict, name: str, default, minimum: int, nullable: bool = False):
@@ -51,7 +59,35 @@ def _text(body: dict, name: str, required: bool, max_chars: int = MAX_PROMPT_CHA
     return value
 
 
+def _webhook_url(value, where: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_URL_CHARS:
+        raise InvalidRequest(f"{where}.url must be an http(s) URL of at most {MAX_URL_CHARS} characters",
+                             param="tools")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise InvalidRequest(f"{where}.url must be an http:// or https:// URL with a host, got {value!r}",
+                             param="tools")
+    return value
+
+
+def _tool_options(item: dict, where: str) -> tuple[float | None, bool]:
+    timeout_s = item.get("timeout_s")
+    if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
+                                  or not math.isfinite(timeout_s) or not 0 < timeout_s <= MAX_TOOL_TIMEOUT_S):
+        raise InvalidRequest(f"{where}.timeout_s must be a number of seconds above 0 and at most "
+                             f"{MAX_TOOL_TIMEOUT_S:g}, got {timeout_s!r}", param="tools")
+    cancel = item.get("cancel_on_interrupt", False)
+    if not isinstance(cancel, bool):
+        raise InvalidRequest(f"{where}.cancel_on_interrupt must be true or false", param="tools")
+    return (float(timeout_s) if timeout_s is not None else None), cancel
+
+
 def parse_tools(value, registry: ToolRegistry) -> tuple[ToolDefinition, ...]:
+    """Each tool names an installed handler (a plugin or a built-in) or carries a webhook `url`."""
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -61,7 +97,7 @@ def parse_tools(value, registry: ToolRegistry) -> tuple[ToolDefinition, ...]:
         where = f"tools[{i}]"
         if not isinstance(item, dict):
             raise InvalidRequest(f"{where} must be an object", param="tools")
-        unknown = set(item) - {"name", "description", "parameters"}
+        unknown = set(item) - _TOOL_FIELDS
         if unknown:
             raise InvalidRequest(f"{where} has unknown field(s): {', '.join(sorted(unknown))}", param="tools")
         name = item.get("name")
@@ -69,16 +105,61 @@ def parse_tools(value, registry: ToolRegistry) -> tuple[ToolDefinition, ...]:
             raise InvalidRequest(f"{where}.name must be 1-64 letters, digits, _ or -", param="tools")
         if any(t.name == name for t in tools):
             raise InvalidRequest(f"tool {name!r} is declared twice", param="tools")
-        if registry.get(name) is None:
-            installed = ", ".join(registry.names()) or "none"
-            raise InvalidRequest(f"no handler is installed for tool {name!r} (installed: {installed})", param="tools")
-        handler = registry.describe(name)  # a declaration that only names the tool takes the handler's own
-        description = item.get("description", handler["description"])
-        if not isinstance(description, str):
-            raise InvalidRequest(f"{where}.description must be a string", param="tools")
-        parameters = item["parameters"] if "parameters" in item else handler["parameters"]
-        tools.append(ToolDefinition(name, description, normalise_parameters(parameters, where)))
+        timeout_s, cancel = _tool_options(item, where)
+        if "url" in item:
+            url = _webhook_url(item["url"], where)
+            if registry.is_builtin(name):
+                raise InvalidRequest(f"{where}: {name!r} is a built-in tool and cannot be a webhook", param="tools")
+            description = item.get("description")
+            if not isinstance(description, str) or not description.strip():
+                raise InvalidRequest(f"{where}.description is required for a webhook tool: it tells the model "
+                                     "when to call it", param="tools")
+            parameters = item.get("parameters")
+        else:
+            url = None
+            if registry.get(name) is None:
+                installed = ", ".join(registry.names()) or "none"
+                raise InvalidRequest(f"no handler is installed for tool {name!r} (installed: {installed}); "
+                                     "give a url to call a webhook", param="tools")
+            handler = registry.describe(name)  # a declaration that only names the tool takes the handler's own
+            description = item.get("description", handler["description"])
+            if not isinstance(description, str):
+                raise InvalidRequest(f"{where}.description must be a string", param="tools")
+            parameters = item["parameters"] if "parameters" in item else handler["parameters"]
+        tools.append(ToolDefinition(name, description, normalise_parameters(parameters, where), url=url,
+                                    timeout_s=timeout_s, cancel_on_interrupt=cancel))
     return tuple(tools)
+
+
+def parse_transfer_targets(value) -> tuple[str, ...]:
+    """Where transfer_call may send the caller: E.164 numbers or sip: URIs (SPEC §7)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_TRANSFER_TARGETS:
+        raise InvalidRequest(f"transfer_targets must be an array of at most {MAX_TRANSFER_TARGETS} strings "
+                             "(E.164 numbers such as +15550100 or sip: URIs)", param="transfer_targets")
+    for i, target in enumerate(value):
+        if not isinstance(target, str) or len(target) > 256 or not is_transfer_target(target):
+            raise InvalidRequest(f"transfer_targets[{i}] must be an E.164 number such as +15550100 or a sip: URI, "
+                                 f"got {target!r}", param="transfer_targets")
+    return tuple(dict.fromkeys(value))
+
+
+def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str, ...]) -> tuple[ToolDefinition, ...]:
+    """transfer_call needs somewhere to go; a declaration that took the built-in's schema lists the targets."""
+    out = []
+    for t in tools:
+        if t.name == "transfer_call" and t.url is None:
+            if not targets:
+                raise InvalidRequest("transfer_call needs transfer_targets: the numbers or sip: URIs it may dial",
+                                     param="transfer_targets")
+            target = t.parameters.get("properties", {}).get("target")
+            if isinstance(target, dict) and "enum" not in target and target.get("type") == "string":
+                properties = {**t.parameters["properties"], "target": {**target, "enum": list(targets)}}
+                t = ToolDefinition(t.name, t.description, {**t.parameters, "properties": properties},
+                                   url=t.url, timeout_s=t.timeout_s, cancel_on_interrupt=t.cancel_on_interrupt)
+        out.append(t)
+    return tuple(out)
 
 
 def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
@@ -102,21 +183,26 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
         installed = ", ".join(sorted(languages))
         raise InvalidRequest(f"language {language!r} is not installed (installed: {installed})", param="language")
     if language not in voices[voice_id].languages:
-        raise InvalidRequest(f"voice {voice_id!r} does not speak {language!r}", param="voice_id")
+        fitting = ", ".join(v.voice_id for v in voices.values() if language in v.languages) or "none"
+        spoken = ", ".join(voices[voice_id].languages) or "no language"
+        raise InvalidRequest(f"voice {voice_id!r} speaks {spoken}, not {language!r}; voices for {language!r}: "
+                             f"{fitting}", param="voice_id")
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequest("metadata must be a JSON object", param="metadata")
     persona_id = body.get("persona_id")
     if persona_id is not None and not isinstance(persona_id, str):
         raise InvalidRequest("persona_id must be a string", param="persona_id")
+    transfer_targets = parse_transfer_targets(body.get("transfer_targets"))
     return CreateRequest(
         voice_id=voice_id,
         system_prompt=system_prompt,
         language=language,
-        tools=parse_tools(body.get("tools"), registry),
+        tools=_with_transfer_targets(parse_tools(body.get("tools"), registry), transfer_targets),
         context_window=_integer(body, "context_window", 50, 1),
         max_turns=_integer(body, "max_turns", None, 1, nullable=True),
         greeting=_text(body, "greeting", required=False, max_chars=2000),
         metadata=metadata,
         persona_id=persona_id,
+        transfer_targets=transfer_targets,
     )

@@ -1,0 +1,47 @@
+"""The webhook secret that signs tool webhooks: from configuration, else generated once into the data dir."""
+
+import os
+import secrets
+from pathlib import Path
+
+from gateway.config import Config, ConfigError
+
+SECRET_FILE = "webhook_secret"
+MIN_SECRET_CHARS = 16
+
+
+def secret_path(config: Config) -> Path:
+    return config.resolved_data_dir / SECRET_FILE
+
+
+def webhook_secret(config: Config) -> str:
+    """`tools.webhook_secret` if set; else the one in `data_dir/webhook_secret`, created (mode 0600) if missing.
+
+    Two processes starting at once agree on one secret.
+    """
+    configured = config.tools.webhook_secret
+    if configured is not None:
+        if len(configured.strip()) < MIN_SECRET_CHARS:
+            raise ConfigError(f"invalid setting tools.webhook_secret (PARLEY_TOOLS_WEBHOOK_SECRET): expected at "
+                              f"least {MIN_SECRET_CHARS} characters")
+        return configured.strip()
+    path = secret_path(config)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then linked into place: a process starting at the same
+        # time sees no file or the complete one, and the first link wins.
+        tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("whsec_" + secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    existing = path.read_text().strip()
+    if len(existing) < MIN_SECRET_CHARS:
+        raise ConfigError(f"the webhook secret in {path} is empty or too short: delete the file to make a new "
+                          "one, or set PARLEY_TOOLS_WEBHOOK_SECRET")
+    return existing
