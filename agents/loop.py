@@ -20,6 +20,7 @@ from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Tu
 from agents.providers.asr.base import ASRStream
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
+from agents.turn_taking import Completeness, completeness, is_backchannel
 from media.format import frame_bytes
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
@@ -32,11 +33,17 @@ _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears t
 
 @dataclass
 class _UserTurn:
-    turn_id: str
     stream: ASRStream
     started_at: datetime
+    turn_id: str = ""  # given when the turn opens; a tentative turn may never get one
+    # Began while the assistant was talking: not an interruption until the words or its length say so.
+    tentative: bool = False
+    paused: bool = False  # the reply was paused for it
     announced: bool = False
     partials: asyncio.Task | None = field(default=None, repr=False)
+    guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
+    guess: str | None = None  # that transcript, once it came back
+    guess_ms: int = 0  # how long it took
 
 
 class Conversation:
@@ -58,8 +65,11 @@ class Conversation:
         self.sink = sink
         self.emit = emit
         self.store = store
-        self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold),
-                                        engine.min_speech_ms, engine.hangover_ms)
+        adaptive = engine.endpoint_min_ms > 0
+        self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold), engine.min_speech_ms,
+                                        max(engine.hangover_ms, engine.endpoint_max_ms) if adaptive else engine.hangover_ms)
+        self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0
+        self._side_tasks: set[asyncio.Task] = set()
         self._preroll = bytearray()
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -120,7 +130,7 @@ class Conversation:
             self._reply_task.cancel()
         if self._user is not None:
             self._drop_user_turn()
-        tasks = [t for t in (self._reply_task, self._worker, self._idle)
+        tasks = [t for t in (self._reply_task, self._worker, self._idle, *self._side_tasks)
                  if t is not None and t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -136,6 +146,10 @@ class Conversation:
         preroll += pcm
         if len(preroll) > self._preroll_max:
             del preroll[: len(preroll) - self._preroll_max]
+        if self._echo_ratio:
+            # Our own voice coming back down the line is quieter than what we sent: raise the bar by
+            # that much while we talk (SPEC §5: not the assistant's own echo).
+            self._detector.floor_rms = int(self.sink.output_level() * self._echo_ratio)
         pushed = False
         for event in self._detector.process(pcm):
             if isinstance(event, SpeechStart):
@@ -143,8 +157,15 @@ class Conversation:
                 pushed = True  # the pre-roll given to the new stream holds this chunk
             elif isinstance(event, SpeechEnd):
                 self._on_speech_end(event)
-        if self._user is not None and not pushed:
-            self._user.stream.push(pcm)
+        turn = self._user
+        if turn is None:
+            return
+        if not pushed:
+            turn.stream.push(pcm)
+        if turn.tentative:
+            self._check_interruption(turn)
+        if self._user is turn and self._detector.speaking:
+            self._check_endpoint(turn)
 
     def feed_text(self, text: str) -> None:
         """A typed user turn (`user_text`): interrupts like speech, answered like speech."""
@@ -164,19 +185,83 @@ class Conversation:
     def _stream_time_to_monotonic(self, at_ms: int) -> float:
         return time.monotonic() - (self._detector.now_ms - at_ms) / 1000
 
+    def _assistant_talking(self) -> bool:
+        state = self._reply_state
+        return (self._reply_task is not None and not self._reply_task.done() and state is not None
+                and state.first_audio_at is not None)
+
     def _on_speech_start(self, event: SpeechStart) -> None:
-        self._generation += 1
         self.last_activity = time.monotonic()
-        self._barge_in()
         stream = self.engine.asr.open(self.settings.language, ENGINE_RATE)
         stream.push(bytes(self._preroll))
-        started = datetime.now(UTC)
-        turn = self._user = _UserTurn(self.history.new_turn_id(), stream, started)
+        turn = self._user = _UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
+        if not turn.tentative:
+            self._open_user_turn(turn)
+
+    def _open_user_turn(self, turn: _UserTurn) -> None:
+        """The caller's speech is a turn: stop any reply, number the turn, announce it."""
+        turn.tentative = False
+        self._generation += 1
+        self._barge_in()
+        turn.turn_id = self.history.new_turn_id()
         self._enqueue(lambda: self._announce_user_turn(turn))
         if self.engine.partial_interval_ms > 0:
             turn.partials = asyncio.create_task(self._partials(turn), name=f"partials-{turn.turn_id}")
 
-    def _on_speech_end(self, event: SpeechEnd) -> None:
+    def _check_interruption(self, turn: _UserTurn) -> None:
+        """Speech over the assistant: pause the reply after `interrupt_min_ms` (the false-barge-in guard),
+        make it an interruption once it is longer than any "mm-hmm" (or at once, if replies never resume)."""
+        if not self._assistant_talking():
+            self._open_user_turn(turn)  # the reply ended by itself meanwhile: an ordinary turn
+            return
+        detector = self._detector
+        if not detector.speaking:
+            return
+        if not turn.paused and detector.speech_ms >= self.engine.interrupt_min_ms:
+            turn.paused = True
+            self.sink.pause()
+            log.info("reply_paused", speech_ms=detector.speech_ms, played_ms=self.sink.played_ms())
+            if not self.engine.resume_after_backchannel:
+                self._open_user_turn(turn)
+        elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
+            self._open_user_turn(turn)
+
+    def _check_endpoint(self, turn: _UserTurn) -> None:
+        """Adaptive end of turn: in a pause, transcribe what was said; end soon after a finished
+        question, wait long after digits or "and" (the detector's own hangover is the longest wait)."""
+        engine, detector = self.engine, self._detector
+        silence = detector.silence_ms
+        if engine.endpoint_min_ms <= 0 or silence < engine.endpoint_min_ms:
+            return
+        mark = detector.speech_ms  # the same in one pause, different in the next
+        if turn.guess_mark != mark:
+            turn.guess_mark, turn.guess = mark, None
+            self._spawn(self._guess(turn, mark), f"guess-{turn.turn_id or 'tentative'}")
+            return
+        if turn.guess is None:
+            return
+        verdict = completeness(turn.guess, self.settings.language)
+        wait = {Completeness.COMPLETE: engine.endpoint_min_ms, Completeness.NEUTRAL: engine.hangover_ms,
+                Completeness.INCOMPLETE: engine.endpoint_max_ms}[verdict]
+        if silence >= wait:
+            event = detector.end_now()
+            if event is not None:
+                log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
+                self._on_speech_end(event, text=turn.guess)
+
+    async def _guess(self, turn: _UserTurn, mark: int) -> None:
+        asked = time.monotonic()
+        text = (await turn.stream.so_far()).strip()
+        if self._user is turn and turn.guess_mark == mark and self._detector.speaking:
+            turn.guess, turn.guess_ms = text, round((time.monotonic() - asked) * 1000)
+            self._check_endpoint(turn)  # decide now rather than at the next frame
+
+    def _spawn(self, job: Awaitable[None], name: str) -> None:
+        task = asyncio.create_task(job, name=name)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    def _on_speech_end(self, event: SpeechEnd, text: str | None = None) -> None:
         turn, self._user = self._user, None
         if turn is None:
             return
@@ -184,8 +269,32 @@ class Conversation:
             turn.partials.cancel()
         ended = self._stream_time_to_monotonic(event.at_ms)
         endpoint_ms = round((time.monotonic() - ended) * 1000)
+        if turn.tentative:
+            self._spawn(self._judge_overlap(turn, ended, endpoint_ms, event.duration_ms, text), "overlap")
+            return
         generation = self._generation
-        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, event.duration_ms, generation))
+        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, event.duration_ms, generation, text))
+
+    async def _judge_overlap(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
+                             text: str | None) -> None:
+        """Short speech over the assistant ended: an interruption if it said something, else play on."""
+        asked = time.monotonic()
+        if text is None:
+            text = (await turn.stream.final()).strip()
+        else:
+            turn.stream.cancel()
+        if self._closing:
+            return
+        if self.engine.resume_after_backchannel and is_backchannel(text, self.settings.language):
+            log.info("not_an_interruption", text=text, duration_ms=duration_ms)
+            if turn.paused:
+                self.sink.resume()
+            return
+        self._open_user_turn(turn)  # cuts the reply where it was paused, or ends nothing if it is over
+        asr_ms = round((time.monotonic() - asked) * 1000)
+        generation = self._generation
+        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, duration_ms, generation, text,
+                                                     asr_ms))
 
     def _drop_user_turn(self) -> None:
         turn, self._user = self._user, None
@@ -231,16 +340,21 @@ class Conversation:
         last = None
         while True:
             await asyncio.sleep(self.engine.partial_interval_ms / 1000)
+            if self._detector.silence_ms:
+                continue  # in a pause the endpointing transcribes; a partial would only queue before it
             text = await turn.stream.partial()
             if text and text != last and turn.announced and turn is self._user:
                 last = text
                 self.emit(Transcript("user", text, False, turn.turn_id))
 
     async def _finish_user_turn(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
-                                generation: int) -> None:
-        asked = time.monotonic()
-        text = (await turn.stream.final()).strip()
-        asr_ms = round((time.monotonic() - asked) * 1000)
+                                generation: int, text: str | None = None, asr_ms: int = 0) -> None:
+        if text is None:
+            asked = time.monotonic()
+            text = (await turn.stream.final()).strip()
+            asr_ms = round((time.monotonic() - asked) * 1000)
+        else:
+            turn.stream.cancel()  # the transcript taken in the pause is the final one: silence followed
         if not text:  # noise that passed the VAD: close the turn, keep nothing
             self.emit(Transcript("user", "", True, turn.turn_id))
             self.emit(TurnEnd("user", turn.turn_id, duration_ms))
@@ -270,7 +384,8 @@ class Conversation:
     async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None) -> None:
         state = ReplyState(self.history.new_turn_id(), started)
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state, self.control)
-        messages = self.history.messages(self.settings.system_prompt, self.settings.context_window)
+        messages = self.history.messages(self.settings.system_prompt, self.settings.context_window,
+                                         self.settings.language)
         await self._run_reply(state, reply.run(messages), asr_ms, endpoint_ms)
 
     async def _run_reply(self, state: ReplyState, generate: Awaitable[None], asr_ms: int | None,

@@ -7,14 +7,24 @@ per call wakes every `tick_ms` while there is audio and sleeps otherwise,
 sending as many frames as keep it `lead_ms` ahead of real time (SPEC §11:
 no timer per frame). Sending only a little ahead is what makes barge-in
 exact: what was sent but not yet heard is small, and is what `clear` drops.
+
+`pause()` / `resume()` serve the false-barge-in guard: the caller may only
+be saying "mm-hmm", so the reply stops at once but is kept; if it was a real
+interruption the engine clears it, else it resumes from where the listener
+stopped hearing it. `output_level()` is how loud what was sent lately was,
+for the engine's echo gate.
 """
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 from agents.ports import Playout
+from media.audioop_lib import audioop
 from media.format import SAMPLE_WIDTH, frame_bytes
+
+_LEVEL_WINDOW_S = 0.6  # echo comes back this long after a frame is sent, at most (lead + line + far end)
 
 
 class PacedSink:
@@ -36,7 +46,11 @@ class PacedSink:
         self._segment_first_send: float | None = None
         self._reported_ms: int | None = None  # the client's own playback position, when it tells us
         self._done: dict[int, asyncio.Future] = {}
+        self._paused_at_ms: int | None = None  # while paused: the segment position the listener stopped at
+        self._recent: deque[bytes] = deque(maxlen=max(1, 2000 // frame_ms))  # sent frames, for a rewind
+        self._levels: deque[tuple[float, int]] = deque(maxlen=64)  # (sent at, RMS) of recently sent frames
         self.frames_sent = 0
+        self.last_sent_at: float | None = None
 
     # -- AudioSink -------------------------------------------------------------------------------
 
@@ -56,15 +70,19 @@ class PacedSink:
         return self._segment
 
     def clear(self) -> None:
+        heard = self.played_ms()
+        self._paused_at_ms = None
         self._queue.clear()
         future = self._done.pop(self._segment, None)
         if future is not None and not future.done():
-            future.set_result(Playout(self.played_ms(), interrupted=True))
+            future.set_result(Playout(heard, interrupted=True))
         if self._on_clear is not None:
             self._on_clear()
         self._new_segment()
 
     def played_ms(self) -> int:
+        if self._paused_at_ms is not None:
+            return self._paused_at_ms
         if self._reported_ms is not None:
             return min(self._reported_ms, self._segment_sent_ms)
         if self._segment_first_send is None:
@@ -80,6 +98,49 @@ class PacedSink:
             future = self._done[segment] = asyncio.get_running_loop().create_future()
             self._wake.set()
         return await future
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at_ms is not None
+
+    def pause(self) -> None:
+        """Stop sending now and keep what is queued. A door that can flush (`on_clear`) drops what it
+        buffered, and that audio is queued again to be re-sent on resume; a door that cannot plays it
+        out, so it counts as heard."""
+        if self._paused_at_ms is not None:
+            return
+        if self._on_clear is None:
+            self._paused_at_ms = self._segment_sent_ms if self._reported_ms is None else self.played_ms()
+            return
+        heard = self.played_ms()
+        self._on_clear()
+        unheard_frames = min(len(self._recent), (self._segment_sent_ms - heard) // self.frame_ms)
+        if unheard_frames > 0:
+            rewind = b"".join(list(self._recent)[-unheard_frames:])
+            self._queue[:0] = rewind
+            self._segment_sent_ms -= unheard_frames * self.frame_ms
+        self._recent.clear()
+        self._paused_at_ms = self._segment_sent_ms
+
+    def resume(self) -> None:
+        """Carry on from where the listener stopped hearing."""
+        if self._paused_at_ms is None:
+            return
+        at = self._paused_at_ms
+        self._paused_at_ms = None
+        if self._segment_first_send is not None:
+            self._segment_first_send = time.monotonic() - at / 1000  # the playback clock restarts at `at`
+        if self._reported_ms is not None:
+            self._reported_ms = at
+        self._wake.set()
+        self._ensure_clock()
+
+    def output_level(self) -> int:
+        """The loudest frame (pcm16 RMS) sent in the last ~0.6 s; 0 when the line has been quiet."""
+        levels, horizon = self._levels, time.monotonic() - _LEVEL_WINDOW_S
+        while levels and levels[0][0] < horizon:
+            levels.popleft()
+        return max((rms for _, rms in levels), default=0)
 
     # -- door side ------------------------------------------------------------------------------
 
@@ -99,6 +160,7 @@ class PacedSink:
     # -- the clock -------------------------------------------------------------------------------
 
     def _new_segment(self) -> None:
+        self._recent.clear()
         self._segment += 1
         self._segment_ended = False
         self._segment_sent_ms = 0
@@ -113,6 +175,11 @@ class PacedSink:
         started: float | None = None  # clock origin of the current burst of audio
         sent_in_burst = 0
         while True:
+            if self._paused_at_ms is not None:
+                started = None
+                self._wake.clear()
+                await self._wake.wait()
+                continue
             if not self._queue:
                 self._finish_segment_if_heard()
                 started = None
@@ -130,9 +197,13 @@ class PacedSink:
             while sent_in_burst < due and len(self._queue) >= self._frame_bytes:
                 frame = bytes(self._queue[: self._frame_bytes])
                 del self._queue[: self._frame_bytes]
+                now = time.monotonic()
                 if self._segment_first_send is None:
-                    self._segment_first_send = time.monotonic()
+                    self._segment_first_send = now
                 self._send(frame)
+                self._recent.append(frame)
+                self._levels.append((now, audioop.rms(frame, SAMPLE_WIDTH)))
+                self.last_sent_at = now
                 self.frames_sent += 1
                 sent_in_burst += 1
                 self._segment_sent_ms += self.frame_ms

@@ -23,7 +23,8 @@ class AudioSink(Protocol):
 
     `push` may run ahead of real time (the door paces); `end_segment` marks a
     reply fully queued; `clear` drops everything queued and tells the far end
-    to flush (barge-in); `played` resolves once the segment is heard out or cleared.
+    to flush (barge-in); `played` resolves once the segment is heard out or cleared;
+    `pause`/`resume` hold a reply while the engine decides whether the caller really interrupted.
     """
 
     sample_rate: int
@@ -38,6 +39,15 @@ class AudioSink(Protocol):
         """Audio of the current segment heard so far."""
 
     async def played(self, segment: int) -> Playout: ...
+
+    def pause(self) -> None:
+        """Stop playing now, keep what is queued (the caller may only be saying "mm-hmm")."""
+
+    def resume(self) -> None:
+        """Play on from where the listener stopped hearing."""
+
+    def output_level(self) -> int:
+        """How loud (pcm16 RMS) the audio sent in the last ~0.6 s was: the echo gate's reference."""
 
 
 class EventSink(Protocol):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from media.format import SAMPLE_WIDTH
 from media.framing import Framer
-from media.vad.base import VAD
+from media.vad.base import VAD, frame_rms
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,13 @@ class SpeechDetector:
     `hangover_ms` of consecutive non-speech. Times are stream time, counted
     from the first sample fed, in ms. Plain synchronous calls: this runs per
     frame on the audio path.
+
+    `floor_rms`, when set, is a level (pcm16 RMS) a frame must reach to count
+    as speech on top of the VAD's own judgement: the engine raises it while
+    the assistant talks, so the assistant's own voice coming back down the
+    line (echo) does not count as the caller speaking. `end_now()` lets the
+    owner end speech early (adaptive endpointing) instead of waiting out the
+    hangover.
     """
 
     def __init__(self, vad: VAD, min_speech_ms: int = 120, hangover_ms: int = 500) -> None:
@@ -45,6 +52,7 @@ class SpeechDetector:
         self._frame_ms = vad.frame_ms
         self.speaking = False
         self.last_prob = 0.0
+        self.floor_rms = 0
         self._now_ms = 0
         self._run_ms = 0  # consecutive speech (while silent) or silence (while speaking)
         self._start_ms = 0
@@ -54,6 +62,16 @@ class SpeechDetector:
     def now_ms(self) -> int:
         """Stream time of the audio judged so far."""
         return self._now_ms
+
+    @property
+    def speech_ms(self) -> int:
+        """While speaking: ms from the start of speech to the end of its latest speech frame."""
+        return self._last_speech_end_ms - self._start_ms if self.speaking else 0
+
+    @property
+    def silence_ms(self) -> int:
+        """While speaking: ms of silence since the latest speech frame (0 while the caller talks)."""
+        return self._run_ms if self.speaking else 0
 
     def process(self, pcm: bytes) -> list[VADEvent]:
         events: list[VADEvent] = []
@@ -65,7 +83,7 @@ class SpeechDetector:
 
     def _judge(self, frame: bytes) -> VADEvent | None:
         prob = self.last_prob = self.vad.prob(frame)
-        is_speech = prob >= self.vad.threshold
+        is_speech = prob >= self.vad.threshold and (not self.floor_rms or frame_rms(frame) >= self.floor_rms)
         frame_start = self._now_ms
         self._now_ms += self._frame_ms
         if not self.speaking:
@@ -92,6 +110,15 @@ class SpeechDetector:
             end = self._last_speech_end_ms
             return SpeechEnd(at_ms=end, duration_ms=end - self._start_ms)
         return None
+
+    def end_now(self) -> SpeechEnd | None:
+        """End the speech in progress now, as if the hangover had run out; None if not speaking."""
+        if not self.speaking:
+            return None
+        self.speaking = False
+        self._run_ms = 0
+        end = self._last_speech_end_ms
+        return SpeechEnd(at_ms=end, duration_ms=end - self._start_ms)
 
     def reset(self) -> None:
         """Forget any speech in progress (stream time keeps counting)."""

@@ -49,6 +49,7 @@ class FakeASRStream:
         self.asr = asr
         self.audio = bytearray()
         self.cancelled = False
+        self.text: str | None = None
 
     def push(self, pcm: bytes) -> None:
         self.audio += pcm
@@ -56,9 +57,19 @@ class FakeASRStream:
     async def partial(self) -> str | None:
         return self.asr.partial_text if self.audio else None
 
+    def _scripted(self) -> str:
+        """Each stream (utterance) takes the next scripted transcript, once, on first asking."""
+        if self.text is None:
+            self.text = self.asr.transcripts.pop(0) if self.asr.transcripts else ""
+        return self.text
+
+    async def so_far(self) -> str:
+        await asyncio.sleep(self.asr.so_far_delay_s)
+        return self._scripted()
+
     async def final(self) -> str:
         await asyncio.sleep(0.01)
-        return self.asr.transcripts.pop(0) if self.asr.transcripts else ""
+        return self._scripted()
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -68,6 +79,7 @@ class FakeASRStream:
 class FakeASR:
     transcripts: list[str] = field(default_factory=list)
     partial_text: str = "what is"
+    so_far_delay_s: float = 0.01
     name: str = "fake"
     languages: frozenset = frozenset({"en"})
     streams: list[FakeASRStream] = field(default_factory=list)
@@ -130,8 +142,9 @@ def make_engine(asr=None, llm=None, tts=None, handlers=None, **options) -> Engin
         tools=ToolRunner(ToolRegistry(handlers or {}), timeout_s=options.pop("tool_timeout_s", 2.0)),
         make_vad=FakeVAD,
         min_speech_ms=60,
-        hangover_ms=200,
+        hangover_ms=options.pop("hangover_ms", 200),
         partial_interval_ms=options.pop("partial_interval_ms", 0),
+        endpoint_min_ms=options.pop("endpoint_min_ms", 0),  # fixed hangover unless a test is about endpointing
         **options,
     )
 

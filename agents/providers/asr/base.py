@@ -18,6 +18,10 @@ class ASRStream(Protocol):
 
     async def partial(self) -> str | None: ...
 
+    async def so_far(self) -> str:
+        """The transcript of everything pushed so far, always computed (the engine asks for it in a
+        pause, to judge whether the caller is done and to have the final ready if so)."""
+
     async def final(self) -> str: ...
 
     def cancel(self) -> None: ...

@@ -154,6 +154,14 @@ class VoskStream:
         self._last_partial = text
         return text
 
+    async def so_far(self) -> str:
+        """The text so far (vosk decodes as audio arrives, so this is cheap)."""
+        if self._closed:
+            return ""
+        self._hand_over()
+        text = await self._asr.pool.run(self._feed, True)
+        return "" if self._closed else text
+
     async def final(self) -> str:
         """The whole utterance's transcript, stripped; "" if cancelled. Ends the stream; safe to await again."""
         if self._cancelled:

@@ -157,6 +157,7 @@ class WhisperStream:
         self._partial_bytes = 0  # audio length the last partial read
         self._partial_busy = False
         self._last_partial: str | None = None
+        self._so_far: tuple[int, str] | None = None  # (audio bytes read, text) of the last so_far()
         self._final: asyncio.Future[str] | None = None
 
     def push(self, pcm: bytes) -> None:
@@ -185,6 +186,22 @@ class WhisperStream:
             return None
         self._last_partial = text
         return text
+
+    async def so_far(self) -> str:
+        """Everything heard so far, decoded like a final; "" once the stream is closed."""
+        if self._closed:
+            return ""
+        size = len(self._pcm)
+        if self._so_far is not None and self._so_far[0] == size:
+            return self._so_far[1]
+        text = await self._asr.pool.run(self._transcribe_so_far, bytes(self._pcm))
+        self._so_far = (size, text)
+        return text
+
+    def _transcribe_so_far(self, pcm: bytes) -> str:
+        if self._closed or not pcm:
+            return ""
+        return self._asr.transcribe(pcm, self._language)
 
     def _transcribe(self, pcm: bytes) -> str:
         # A partial still queued when the utterance ended is stale: skip it, the final matters.

@@ -10,7 +10,8 @@ from agents.playout import PacedSink
 from agents.session import History, SessionSettings
 from agents.tools.registry import tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
-from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, MemoryStore, make_engine, silence, speech, tool_call
+from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, speech, tool_call
+from tests.fakes.harness import Harness, assistant_end
 
 LOOKUP = ToolDefinition("lookup_order", "Look up an order",
                         normalise_parameters({"order_id": {"type": "string", "required": True}}, "tools[0]"))
@@ -19,47 +20,6 @@ LOOKUP = ToolDefinition("lookup_order", "Look up an order",
 @tool("Look up an order", {"type": "object", "properties": {"order_id": {"type": "string"}}})
 async def lookup_order(order_id: str) -> dict:
     return {"order_id": order_id, "status": "shipped"} if order_id == "1234" else {"found": False}
-
-
-class Harness:
-    def __init__(self, engine, **settings) -> None:
-        self.events = []
-        self.frames: list[bytes] = []
-        self.store = MemoryStore()
-        self.sink = PacedSink(16000, self.frames.append, lead_ms=60)
-        defaults = dict(session_id="conv_test", voice_id="fake_voice", system_prompt="Be brief.")
-        self.settings = SessionSettings(**{**defaults, **settings})
-        self.history = History()
-        self.conversation = Conversation(engine, self.settings, self.history, self.sink, self.events.append,
-                                         self.store)
-        self.conversation.start()
-
-    async def say(self, ms: int = 400, pause_ms: int = 300) -> None:
-        """Speak for `ms`, then be silent for `pause_ms` (longer than the 200 ms hangover ends the turn)."""
-        for chunk in (speech(ms), silence(pause_ms)):
-            for i in range(0, len(chunk), 640):
-                self.conversation.feed_audio(chunk[i:i + 640])
-                await asyncio.sleep(0)
-
-    async def wait_for(self, predicate, timeout: float = 5.0):
-        async def poll():
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                await asyncio.sleep(0.01)
-        return await asyncio.wait_for(poll(), timeout)
-
-    def types(self) -> list[str]:
-        return [f"{e.type}:{getattr(e, 'role', '')}" for e in self.events]
-
-    async def close(self) -> None:
-        await self.conversation.close()
-        await self.sink.aclose()
-
-
-def assistant_end(e) -> bool:
-    return isinstance(e, TurnEnd) and e.role == "assistant"
 
 
 @pytest.fixture

@@ -1,0 +1,37 @@
+"""The words-based judgements: end of turn and backchannels."""
+
+import pytest
+
+from agents.turn_taking import Completeness, completeness, is_backchannel
+
+
+@pytest.mark.parametrize("text", ["", "Mm-hmm.", "yeah", "Okay, okay.", "Uh-huh", "Thank you.", "right, sure",
+                                  "I see."])
+def test_backchannels_and_noise_are_not_interruptions(text):
+    assert is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["Stop.", "No, wait.", "Actually I meant order 5678", "Can you repeat that?",
+                                  "yeah but what about my refund"])
+def test_words_with_content_are_interruptions(text):
+    assert not is_backchannel(text)
+
+
+def test_backchannels_in_other_languages():
+    assert is_backchannel("Ja, genau.", "de") and is_backchannel("D'accord.", "fr") and is_backchannel("Vale.", "es")
+    assert not is_backchannel("Nein, das stimmt nicht.", "de")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("What is the status of my order?", Completeness.COMPLETE),
+    ("I'd like to cancel my subscription.", Completeness.COMPLETE),
+    ("My order number is 4", Completeness.INCOMPLETE),
+    ("My order number is four, five.", Completeness.INCOMPLETE),
+    ("It's 4 5 6.", Completeness.INCOMPLETE),
+    ("I want to ask about my order and", Completeness.INCOMPLETE),
+    ("Um, so I was wondering, um", Completeness.INCOMPLETE),
+    ("Where is order 1234?", Completeness.COMPLETE),
+    ("hello there", Completeness.NEUTRAL),
+])
+def test_completeness(text, expected):
+    assert completeness(text) is expected
