@@ -1,7 +1,9 @@
 """The shared, loaded-once parts every conversation of a process uses."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from agents.line_cache import LineCache
 
 from agents.providers.asr.base import ASR
 from agents.providers.llm.base import LLM, LLMOptions
@@ -18,6 +20,7 @@ class Engine:
     tools: ToolRunner
     make_vad: Callable[[int, float], VAD]  # (sample_rate, threshold) -> a new per-stream VAD
     llm_options: LLMOptions = LLMOptions()
+    lines: LineCache = field(default_factory=LineCache)  # the hold line & co., synthesised once
     min_speech_ms: int = 120
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
     endpoint_min_ms: int = 200  # a pause this long gets transcribed; a finished question ends the turn; 0 = fixed hangover

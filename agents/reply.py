@@ -54,6 +54,9 @@ class Reply:
         self.emit = emit
         self.state = state
         self._held = False  # the hold line was said in this reply
+        # Lines said on many calls, served from the engine's line cache rather than synthesised again.
+        self._fixed = {engine.hold_line, engine.goodbye_line, EMPTY_REPLY_FALLBACK, TOOL_FAILED_FALLBACK,
+                       TRANSFER_LINE}
         self.context = ToolContext(settings.session_id, state.turn_id, control, settings.transfer_targets)
 
     async def speak_text(self, text: str) -> None:
@@ -62,6 +65,7 @@ class Reply:
         splitter = SentenceSplitter()
         for piece in [*splitter.push(text), splitter.flush()]:
             if piece:
+                self._fixed.add(piece)  # a greeting: the same on every call of the persona
                 sentences.put_nowait(piece)
         sentences.put_nowait(None)
         await self._speak(sentences)
@@ -179,7 +183,10 @@ class Reply:
         while (sentence := await sentences.get()) is not None:
             asked = time.monotonic()
             first_chunk = True
-            async with contextlib.aclosing(self.engine.tts.speak(sentence, self.settings.voice_id, rate)) as chunks:
+            voice = self.settings.voice_id
+            speech = (self.engine.lines.speak(self.engine.tts, sentence, voice, rate) if sentence in self._fixed
+                      else self.engine.tts.speak(sentence, voice, rate))
+            async with contextlib.aclosing(speech) as chunks:
                 async for chunk in chunks:
                     if not chunk.pcm:
                         continue
