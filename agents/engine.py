@@ -25,7 +25,7 @@ class Engine:
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
     endpoint_min_ms: int = 200  # a pause this long gets transcribed; a finished question ends the turn; 0 = fixed hangover
     endpoint_max_ms: int = 1500  # the longest wait, after "my number is four five..." or "and"
-    interrupt_min_ms: int = 200  # caller speech over the assistant before its reply pauses (false-barge-in guard)
+    interrupt_min_ms: int = 150  # caller speech over the assistant before its reply pauses (false-barge-in guard)
     backchannel_max_ms: int = 700  # longer speech over the assistant is an interruption whatever it says
     resume_after_backchannel: bool = True  # "mm-hmm" or noise over a reply: play on; False: any speech cuts it
     echo_suppression_db: float = 12.0  # while talking, caller audio this far below our own output is echo; 0 = off

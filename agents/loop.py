@@ -198,8 +198,10 @@ class Conversation:
         if not turn.tentative:
             self._open_user_turn(turn)
 
-    def _open_user_turn(self, turn: _UserTurn) -> None:
+    def _open_user_turn(self, turn: _UserTurn, why: str = "speech") -> None:
         """The caller's speech is a turn: stop any reply, number the turn, announce it."""
+        if turn.tentative:
+            log.info("interruption_confirmed", why=why)
         turn.tentative = False
         self._generation += 1
         self._barge_in()
@@ -212,7 +214,7 @@ class Conversation:
         """Speech over the assistant: pause the reply after `interrupt_min_ms` (the false-barge-in guard),
         make it an interruption once it is longer than any "mm-hmm" (or at once, if replies never resume)."""
         if not self._assistant_talking():
-            self._open_user_turn(turn)  # the reply ended by itself meanwhile: an ordinary turn
+            self._open_user_turn(turn, "reply_over")  # the reply ended by itself meanwhile: an ordinary turn
             return
         detector = self._detector
         if not detector.speaking:
@@ -222,9 +224,9 @@ class Conversation:
             self.sink.pause()
             log.info("reply_paused", speech_ms=detector.speech_ms, played_ms=self.sink.played_ms())
             if not self.engine.resume_after_backchannel:
-                self._open_user_turn(turn)
+                self._open_user_turn(turn, "no_resume")
         elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
-            self._open_user_turn(turn)
+            self._open_user_turn(turn, "long_speech")
 
     def _check_endpoint(self, turn: _UserTurn) -> None:
         """Adaptive end of turn: in a pause, transcribe what was said; end soon after a finished
@@ -290,7 +292,7 @@ class Conversation:
             if turn.paused:
                 self.sink.resume()
             return
-        self._open_user_turn(turn)  # cuts the reply where it was paused, or ends nothing if it is over
+        self._open_user_turn(turn, "words")  # cuts the reply where it was paused, or ends nothing if it is over
         asr_ms = round((time.monotonic() - asked) * 1000)
         generation = self._generation
         self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, duration_ms, generation, text,

