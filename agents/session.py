@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass, field
 
+from agents.languages import reply_instruction
 from agents.ports import TurnRecord
 from agents.providers.llm.base import Message, ToolCallRequest
 from agents.tools.spec import ToolDefinition
@@ -58,9 +59,14 @@ class History:
     def total_turns(self) -> int:
         return len(self.turns)
 
-    def messages(self, system_prompt: str, context_window: int) -> list[Message]:
-        """System prompt plus the last `context_window` turns, tool calls and results included."""
-        messages = [Message("system", system_prompt)]
+    def messages(self, system_prompt: str, context_window: int, language: str = "en") -> list[Message]:
+        """System prompt plus the last `context_window` turns, tool calls and results included.
+
+        For a session in another `language` than English the system prompt ends
+        with an instruction to reply in it (agents/languages.py).
+        """
+        instruction = reply_instruction(language)
+        messages = [Message("system", f"{system_prompt}\n\n{instruction}" if instruction else system_prompt)]
         for turn in self.turns[-context_window:]:
             if turn.role == "user":
                 messages.append(Message("user", turn.text))
