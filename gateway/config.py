@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -59,6 +60,11 @@ class VADConfig:
     hangover_ms: int = _setting(500, "ms of silence before speech counts as ended", min=0, max=10000)
 
 
+# Offered by default: the languages measured to work end to end (README, "Languages").
+DEFAULT_LANGUAGES = "en,de,es,fr,it,nl,pt"
+_ISO_639_1 = re.compile(r"[a-z]{2}")
+
+
 @dataclass(frozen=True)
 class ASRConfig:
     """[asr]: speech recognition."""
@@ -67,6 +73,23 @@ class ASRConfig:
     model_path: str | None = _setting(None, "model folder; default: the packaged Whisper tiny.en (vosk needs one)")
     language: str = _setting("en", "the language of a vosk model (ISO 639-1)")
     threads: int = _setting(2, "CPU threads per recognition", min=1, max=64)
+    multilingual_model: str = _setting(
+        "base", "Whisper for the languages the main model lacks: base (packaged), a CTranslate2 folder, or none")
+    languages: str = _setting(
+        DEFAULT_LANGUAGES, "comma-separated ISO 639-1 codes sessions may use, or all (every language the ASR "
+        "hears and a voice speaks)")
+
+    def __post_init__(self) -> None:
+        if self.wanted_languages is not None and not all(_ISO_639_1.fullmatch(c) for c in self.wanted_languages):
+            raise ConfigError(f"invalid setting asr.languages (PARLEY_ASR_LANGUAGES): expected ISO 639-1 codes "
+                              f"separated by commas (en,fr,de) or all, got {self.languages!r}")
+
+    @property
+    def wanted_languages(self) -> frozenset[str] | None:
+        """The codes of `languages`, or None for all."""
+        if self.languages.strip().lower() == "all":
+            return None
+        return frozenset(c.strip() for c in self.languages.split(","))
 
 
 @dataclass(frozen=True)

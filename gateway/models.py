@@ -48,14 +48,34 @@ def _warm(provider) -> None:
 
 
 def _make_asr(config: Config):
+    """The main ASR (tiny.en by default) and, for the wanted languages it lacks, the multilingual Whisper,
+    both loaded now (once per process) and sharing one inference pool."""
+    from agents.pool import InferencePool
     from agents.providers.asr import make_asr
+    from agents.providers.asr.packaged import resolve_whisper
+    from agents.providers.asr.router import LanguageRouter
+    from agents.providers.asr.whisper import MULTILINGUAL_TEMPERATURES
 
     c = config.asr
+    wanted = c.wanted_languages
     if c.provider == "vosk":
         if not c.model_path:
             raise ConfigError("asr.model_path (PARLEY_ASR_MODEL_PATH) must name a vosk model folder")
         return make_asr("vosk", model_path=c.model_path, language=c.language)
-    return make_asr("whisper", model_path=c.model_path, cpu_threads=c.threads)
+    pool = InferencePool("asr", 2)
+    main = make_asr("whisper", model_path=resolve_whisper(c.model_path or "tiny.en"), cpu_threads=c.threads,
+                    pool=pool)
+    routes = {lang: main for lang in main.languages if wanted is None or lang in wanted}
+    if c.multilingual_model.lower() != "none" and (wanted is None or wanted - main.languages):
+        multi = make_asr("whisper", model_path=resolve_whisper(c.multilingual_model), cpu_threads=c.threads,
+                         pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES)
+        for lang in multi.languages:
+            if lang not in routes and (wanted is None or lang in wanted):
+                routes[lang] = multi
+    if not routes:
+        raise ConfigError(f"asr.languages (PARLEY_ASR_LANGUAGES) is {c.languages!r}, but the ASR models transcribe "
+                          f"none of them (asr.multilingual_model is {c.multilingual_model!r})")
+    return LanguageRouter(routes)
 
 
 def _make_llm(config: Config):
@@ -98,9 +118,18 @@ def build_engine(config: Config, models: Models) -> None:
         load()
     _warm(llm)
     tts = _make_tts(config)
-    models.voices = {voice.voice_id: voice for voice in tts.voices()}
-    spoken = {lang for voice in models.voices.values() for lang in voice.languages}
+    spoken = {lang for voice in tts.voices() for lang in voice.languages}
     models.languages = frozenset(asr.languages) & spoken
+    if not models.languages:
+        raise ConfigError(f"no language is both heard by the ASR ({', '.join(sorted(asr.languages))}) and spoken by "
+                          "a voice: check asr.languages, asr.multilingual_model and the [tts] voices")
+    unavailable = sorted((config.asr.wanted_languages or models.languages) - models.languages)
+    if unavailable:
+        log.warning("languages_unavailable", languages=unavailable,
+                    hint="asr.languages lists them, but no ASR model hears them or no voice speaks them")
+    # GET /v1/voices and the voice_id check know only the voices that speak an installed language.
+    models.voices = {voice.voice_id: voice for voice in tts.voices()
+                     if any(lang in models.languages for lang in voice.languages)}
     models.engine = Engine(
         asr=asr, llm=llm, tts=tts,
         tools=ToolRunner(models.registry, timeout_s=config.sessions.tool_timeout_s),
@@ -108,6 +137,12 @@ def build_engine(config: Config, models: Models) -> None:
         llm_options=LLMOptions(temperature=config.llm.temperature, max_tokens=config.llm.max_tokens),
         min_speech_ms=config.vad.min_speech_ms,
         hangover_ms=config.vad.hangover_ms,
+        endpoint_min_ms=config.vad.endpoint_min_ms,
+        endpoint_max_ms=config.vad.endpoint_max_ms,
+        interrupt_min_ms=config.sessions.interrupt_min_ms,
+        backchannel_max_ms=config.sessions.backchannel_max_ms,
+        resume_after_backchannel=config.sessions.resume_after_backchannel,
+        echo_suppression_db=config.sessions.echo_suppression_db,
         partial_interval_ms=config.sessions.partial_interval_ms,
         idle_timeout_s=config.sessions.idle_timeout_s,
         hold_after_ms=config.sessions.hold_after_ms,

@@ -26,6 +26,10 @@ REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 # gibberish (compression ratio / log-prob thresholds). The encoder output is reused, so a
 # retry costs decoder passes only. Partials take the first decode as it is.
 FINAL_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# Whisper base on non-English speech it hears poorly (espeak-ng's voices) fell back on
+# nearly every clip: 2-7 s a final for WER no better than one retry gives
+# (tests/perf/language_bench.py), so at most one retry there.
+MULTILINGUAL_TEMPERATURES = (0.0, 0.5)
 
 
 def default_model_path() -> Path:
@@ -50,6 +54,8 @@ class WhisperASR:
     has workers, so that a final never queues behind another stream's partial
     inside CTranslate2. `beam_size` 1: beam 5 measured no fewer word errors
     on the test clips (tests/perf/asr_bench.py) for more decoder work.
+    `final_temperatures`: the decode of a final, then its hotter retries (see
+    FINAL_TEMPERATURES); the multilingual model gets fewer (MULTILINGUAL_TEMPERATURES).
     """
 
     name = "whisper"
@@ -65,6 +71,7 @@ class WhisperASR:
         beam_size: int = 1,
         languages: Iterable[str] | None = None,
         min_partial_ms: int = 500,
+        final_temperatures: tuple[float, ...] = FINAL_TEMPERATURES,
         pool: InferencePool | None = None,
     ) -> None:
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -95,6 +102,7 @@ class WhisperASR:
             raise ProviderError(f"cannot load the Whisper model in {path}: {exc}") from exc
         self.model_path = path
         self.beam_size = beam_size
+        self.final_temperatures = tuple(final_temperatures)
         self.min_partial_bytes = WHISPER_RATE_HZ * SAMPLE_WIDTH * min_partial_ms // 1000
         # An .en model says so itself (is_multilingual is False): it then only knows "en".
         supported = frozenset(self.model.supported_languages)
@@ -133,7 +141,7 @@ class WhisperASR:
                 audio,
                 language=language,
                 beam_size=self.beam_size,
-                temperature=FINAL_TEMPERATURES if final else 0.0,
+                temperature=self.final_temperatures if final else 0.0,
                 vad_filter=False,
                 without_timestamps=True,
                 condition_on_previous_text=False,

@@ -1,0 +1,44 @@
+"""LanguageRouter: each language's stream goes to the recogniser that hears it."""
+
+import pytest
+
+from agents.errors import InvalidRequest
+from agents.providers.asr.router import LanguageRouter
+
+
+class FakeASR:
+    def __init__(self, name, languages):
+        self.name, self.languages, self.opened, self.warmed = name, frozenset(languages), [], 0
+
+    def open(self, language, sample_rate=16000):
+        self.opened.append((language, sample_rate))
+        return (self.name, language)
+
+    def warm_up(self):
+        self.warmed += 1
+
+
+def test_streams_go_to_the_model_for_their_language():
+    english, multi = FakeASR("tiny.en", {"en"}), FakeASR("base", {"en", "fr", "de", "ta"})
+    router = LanguageRouter({"en": english, "fr": multi, "de": multi})
+    assert router.languages == {"en", "fr", "de"}
+    assert router.open("en", 8000) == ("tiny.en", "en")
+    assert router.open("fr") == ("base", "fr")
+    assert english.opened == [("en", 8000)] and multi.opened == [("fr", 16000)]
+    assert router.providers == [english, multi]
+    router.warm_up()
+    assert english.warmed == 1 and multi.warmed == 1  # a model serving many languages warms once
+
+
+def test_an_unrouted_language_is_a_400_naming_the_installed_ones():
+    router = LanguageRouter({"en": FakeASR("a", {"en"}), "de": FakeASR("b", {"de", "ta"})})
+    with pytest.raises(InvalidRequest, match=r"language 'ta' is not installed \(installed: de, en\)") as err:
+        router.open("ta")
+    assert err.value.param == "language"
+
+
+def test_a_route_to_a_model_that_cannot_hear_the_language_is_refused():
+    with pytest.raises(ValueError, match="does not transcribe 'fr'"):
+        LanguageRouter({"fr": FakeASR("tiny.en", {"en"})})
+    with pytest.raises(ValueError):
+        LanguageRouter({})
