@@ -170,8 +170,18 @@ async def delete_conversation(request: web.Request) -> web.Response:
 
 
 async def list_voices(request: web.Request) -> web.Response:
+    """The installed voices (each speaks at least one installed language) and the installed languages;
+    `?language=fr` keeps the voices that speak it."""
     await authenticate(request, request.app[STORAGE])
-    return web.json_response({"voices": [v.to_wire() for v in loaded_models(request).voices.values()]})
+    models = loaded_models(request)
+    voices = list(models.voices.values())
+    language = request.query.get("language")
+    if language is not None:
+        if language not in models.languages:
+            installed = ", ".join(sorted(models.languages))
+            raise InvalidRequest(f"language {language!r} is not installed (installed: {installed})", param="language")
+        voices = [v for v in voices if language in v.languages]
+    return web.json_response({"voices": [v.to_wire() for v in voices], "languages": sorted(models.languages)})
 
 
 def add_routes(app: web.Application) -> None:
