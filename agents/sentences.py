@@ -2,18 +2,30 @@
 
 import re
 
-# A sentence ends at . ! ? (or a newline) followed by whitespace; not after a lone capital
-# ("J. Smith"), a common abbreviation, or inside a number ("3.5").
-_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
-_ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "approx."}
+# A sentence ends at . ! ? … followed by whitespace, with any closing quotes or brackets kept on it
+# (French sets » and ! apart with spaces: « Bonjour ! » ends after the »); at a CJK full stop 。！？
+# with or without whitespace; or at a newline. Not after a lone capital ("J. Smith"), a common
+# abbreviation, or inside a number ("3.5"). Spanish ¿ ¡ open the next sentence, so nothing to do there.
+_CLOSE = "\"')\\]»”’」』"
+_END = re.compile(rf"(?<=[.!?…])(?P<close>(?:\s*[{_CLOSE}])*)\s+|(?<=[。！？])(?P<cjk>[{_CLOSE}]*)\s*|\n+")
+_ABBREVIATIONS = {
+    "mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "etc.", "vs.", "no.", "approx.",  # English
+    "sr.", "sra.", "srta.", "dra.", "ud.", "uds.", "p.ej.",  # Spanish
+    "z.b.", "bzw.", "usw.", "nr.", "ca.", "evtl.", "ggf.", "inkl.",  # German
+    "mme.", "mlle.", "env.", "cf.",  # French
+    "sig.", "dott.", "ecc.",  # Italian
+}
+# First-piece cut points: a comma and a space, or a CJK comma.
+_EARLY_CUT = re.compile(r",\s|[，、]")
 
 
 class SentenceSplitter:
     """Feed text deltas; get complete sentences as soon as they end.
 
     The first piece of a reply may be cut early at a comma once it is
-    `first_min_words` long, because time to first audio matters more there
-    than prosody.
+    `first_min_words` long (or, in text without spaces such as Chinese,
+    `first_min_words` * 3 characters), because time to first audio matters
+    more there than prosody.
     """
 
     def __init__(self, first_min_words: int = 6) -> None:
@@ -26,8 +38,13 @@ class SentenceSplitter:
         pieces: list[str] = []
         start = 0
         for match in _END.finditer(self._buffer):
-            candidate = self._buffer[start:match.start()].strip()
-            last_word = candidate.rsplit(None, 1)[-1].lower() if candidate else ""
+            if match.end() == len(self._buffer) or self._buffer[match.end()] in _CLOSE:
+                break  # the next delta may still bring a closing » or a lower-case word: decide then (or at flush)
+            if match.group("close") is not None and self._buffer[match.end()].islower():
+                continue  # "at 5 p.m. tomorrow", "e.g. this"
+            close = match.group("close") or match.group("cjk") or ""
+            candidate = self._buffer[start:match.start() + len(close)].strip()
+            last_word = self._buffer[start:match.start()].rsplit(None, 1)[-1].lower() if candidate else ""
             if last_word in _ABBREVIATIONS or re.fullmatch(r"[A-Z]\.", last_word.upper()) and len(last_word) == 2:
                 continue
             if candidate:
@@ -43,13 +60,16 @@ class SentenceSplitter:
         return pieces
 
     def _early_cut(self) -> str | None:
-        comma = self._buffer.rfind(", ")
-        if comma < 0:
+        cuts = list(_EARLY_CUT.finditer(self._buffer))
+        if not cuts:
             return None
-        head = self._buffer[:comma + 1].strip()
-        if len(head.split()) < self.first_min_words:
+        cut = cuts[-1]
+        head = self._buffer[:cut.start() + 1].strip()
+        long_enough = len(head.split()) >= self.first_min_words or (
+            " " not in head and len(head) >= 3 * self.first_min_words)
+        if not long_enough:
             return None
-        self._buffer = self._buffer[comma + 2:]
+        self._buffer = self._buffer[cut.end():]
         return head
 
     def flush(self) -> str | None:
@@ -80,7 +100,11 @@ class SpokenTimeline:
         return " ".join(text for _, _, text in self._pieces)
 
     def heard(self, played_ms: int) -> str:
-        """Whole pieces played, plus the words of the current piece in proportion to its time played."""
+        """Whole pieces played, plus the words of the current piece that were half heard or more.
+
+        Within a piece, time is shared out by characters (a long word takes longer to say than a
+        short one), which tracks speech closely enough to land on the right word in most cuts.
+        """
         words: list[str] = []
         for start, end, text in self._pieces:
             if played_ms >= end:
@@ -88,6 +112,13 @@ class SpokenTimeline:
                 continue
             if played_ms > start:
                 piece = text.split()
-                words.extend(piece[: int(len(piece) * (played_ms - start) / max(end - start, 1))])
+                total = sum(len(w) + 1 for w in piece)
+                heard_chars = total * (played_ms - start) / max(end - start, 1)
+                position = 0
+                for word in piece:
+                    if position + (len(word) + 1) / 2 > heard_chars:
+                        break
+                    words.append(word)
+                    position += len(word) + 1
             break
         return " ".join(words)

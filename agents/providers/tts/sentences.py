@@ -16,11 +16,15 @@ MAX_PIECE_CHARS = 200  # hard cap, cut at a space: bounds one synthesis call, he
 
 # A sentence ends after . ! ? or an ellipsis (plus closing quotes/brackets) and
 # whitespace, after CJK full stops with or without whitespace, or at a blank line.
-_SENTENCE_END = re.compile(r"""(?<=[.!?…])(?P<close>["'”’)\]]*)\s+|(?<=[。！？])\s*|\n\s*\n\s*""")
-_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—]\s)")
+# French sets closing » apart with a space (« Bonjour ! »): it stays with its sentence.
+_SENTENCE_END = re.compile(
+    r"""(?<=[.!?…])(?P<close>(?:\s*["'”’)\]»」』])*)\s+|(?<=[。！？])(?P<cjk>[」』）]*)\s*|\n\s*\n\s*""")
+_CJK_CLAUSE_MARKS = ("，", "、", "；", "：")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=[，、；：])\s*|\s+(?=[–—]\s)")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st sr jr vs etc eg ie no nr approx dept inc ltd co corp jan feb mar apr jun jul "
-    "aug sep sept oct nov dec mon tue wed thu fri sat sun".split()
+    "aug sep sept oct nov dec mon tue wed thu fri sat sun "
+    "sra srta dra ud uds pej zb bzw usw ca evtl ggf inkl mme mlle env cf sig dott ecc".split()
 )
 
 
@@ -38,7 +42,7 @@ def _sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        head = text[start : match.start() + len(match.group("close") or "")]
+        head = text[start : match.start() + len(match.group("close") or match.group("cjk") or "")]
         if _is_false_end(text[start : match.start()], text[match.end() :]):
             continue
         if head.strip():
@@ -64,13 +68,18 @@ def _clauses(sentence: str) -> list[str]:
     merged: list[str] = []
     for part in parts:
         if merged and len(merged[-1]) < MIN_PIECE_CHARS:
-            merged[-1] = f"{merged[-1]} {part}"
+            merged[-1] = _join(merged[-1], part)
         else:
             merged.append(part)
     if len(merged) > 1 and len(merged[-1]) < MIN_PIECE_CHARS:  # a short tail joins the clause before it
         tail = merged.pop()
-        merged[-1] = f"{merged[-1]} {tail}"
+        merged[-1] = _join(merged[-1], tail)
     return merged
+
+
+def _join(head: str, tail: str) -> str:
+    """Two clauses as one piece: CJK text has no space after its comma."""
+    return f"{head}{tail}" if head.endswith(_CJK_CLAUSE_MARKS) else f"{head} {tail}"
 
 
 def _cap(piece: str) -> list[str]:

@@ -66,3 +66,13 @@ def test_no_piece_is_longer_than_the_cap_and_nothing_is_lost():
     assert len(pieces) > 1
     assert all(len(p) <= MAX_PIECE_CHARS for p in pieces)
     assert " ".join(pieces) == text
+
+
+def test_french_spaced_guillemets_spanish_marks_and_cjk_commas():
+    assert split_text("Il a dit « Bonjour ! » Puis il est parti. Mme. Dupont arrive.") == [
+        "Il a dit « Bonjour ! »", "Puis il est parti.", "Mme. Dupont arrive."]
+    assert split_text("¿Qué tal? ¡Muy bien! Sra. García llega.") == ["¿Qué tal?", "¡Muy bien!", "Sra. García llega."]
+    assert split_text("「你好。」我想知道。") == ["「你好。」", "我想知道。"]
+    long = "您的订单已经发货，预计明天上午到达您的地址，请耐心等待快递员的电话，如有问题请随时联系我们的客服中心，" * 2
+    pieces = split_text(long)
+    assert len(pieces) > 1 and "".join(pieces) == long.strip()

@@ -1,0 +1,50 @@
+"""SentenceSplitter: a streamed reply cut into sentences in each language, whatever the delta sizes."""
+
+import pytest
+
+from agents.sentences import SentenceSplitter
+
+
+def split(text: str, step: int) -> list[str]:
+    splitter, out = SentenceSplitter(), []
+    for i in range(0, len(text), step):
+        out += splitter.push(text[i : i + step])
+    rest = splitter.flush()
+    return out + ([rest] if rest else [])
+
+
+CASES = {
+    "english": ("Hello there. How are you? I am fine.", ["Hello there.", "How are you?", "I am fine."]),
+    "abbreviations and initials": ("Dr. Smith and J. Doe came. Bye.", ["Dr. Smith and J. Doe came.", "Bye."]),
+    "lower case after a period": ("Come at 5 p.m. tomorrow. Bye.", ["Come at 5 p.m. tomorrow.", "Bye."]),
+    "closing quote": ('He said "stop." Then left.', ['He said "stop."', "Then left."]),
+    "french guillemets and spaced marks": (
+        "Il a dit « Bonjour ! » Puis il est parti. Mme. Dupont arrive.",
+        ["Il a dit « Bonjour ! »", "Puis il est parti.", "Mme. Dupont arrive."]),
+    "spanish inverted marks": ("¿Qué tal? ¡Muy bien! Sra. García llega.", ["¿Qué tal?", "¡Muy bien!", "Sra. García llega."]),
+    "german abbreviations": ("Bitte warten Sie, z.B. zehn Minuten. Danke.", ["Bitte warten Sie, z.B. zehn Minuten.", "Danke."]),
+    "cjk full stops": ("你好。我想知道我的订单在哪里！谢谢", ["你好。", "我想知道我的订单在哪里！", "谢谢"]),
+    "cjk closing bracket": ("「你好。」我想知道。", ["「你好。」", "我想知道。"]),
+    "newline": ("One.\n\nTwo", ["One.", "Two"]),
+}
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+@pytest.mark.parametrize("case", CASES)
+def test_sentences_in_many_languages(case, step):
+    text, expected = CASES[case]
+    assert split(text, step) == expected
+
+
+def test_a_sentence_end_at_the_end_of_a_delta_waits_for_the_next_one():
+    splitter = SentenceSplitter()
+    assert splitter.push("Bonjour ! ") == []  # a » may still follow
+    assert splitter.push("» Puis") == ["Bonjour ! »"]
+    assert splitter.flush() == "Puis"
+
+
+def test_the_first_piece_is_cut_early_at_a_comma_in_spaced_and_unspaced_scripts():
+    assert split("Votre commande numéro douze, passée lundi dernier, a été expédiée. Merci.", 4)[0] == \
+        "Votre commande numéro douze, passée lundi dernier,"
+    assert split("您的订单已经发货了，预计明天到达，请耐心等待，谢谢您", 2)[0] == "您的订单已经发货了，预计明天到达，请耐心等待，"
+    assert split("Oui, bien sûr", 1) == ["Oui, bien sûr"]  # too short to cut
