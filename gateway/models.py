@@ -137,8 +137,6 @@ def build_engine(config: Config, models: Models) -> None:
         llm_options=LLMOptions(temperature=config.llm.temperature, max_tokens=config.llm.max_tokens),
         min_speech_ms=config.vad.min_speech_ms,
         hangover_ms=config.vad.hangover_ms,
-        endpoint_min_ms=config.vad.endpoint_min_ms,
-        endpoint_max_ms=config.vad.endpoint_max_ms,
         interrupt_min_ms=config.sessions.interrupt_min_ms,
         backchannel_max_ms=config.sessions.backchannel_max_ms,
         resume_after_backchannel=config.sessions.resume_after_backchannel,
