@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 
+from agents.tools.webhook import WebhookClient
 from gateway import health
 from gateway.api import conversations, stream
 from gateway.config import Config
 from gateway.errors import error_middleware
-from agents.tools.webhook import WebhookClient
 from gateway.keys import CONFIG, LIVE, MODELS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
 from gateway.storage import storage_for
-from gateway.webhooks import secret_path, webhook_secret
+from gateway.webhooks import secret_path, webhook_secret, wire_tools
 
 log = structlog.get_logger(__name__)
 
@@ -36,25 +36,15 @@ async def _webhooks_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("webhook_secret", path=str(secret_path(config)), show="parley webhook-secret")
     await client.start()
     app[WEBHOOKS] = client
-    _wire_tools(app)  # models passed in ready-made (tests); otherwise _load_models wires them
+    wire_tools(app)  # models passed in ready-made (tests); otherwise _load_models wires them
     yield
     await client.close()
-
-
-def _wire_tools(app: web.Application) -> None:
-    """Give the loaded engine the webhook client and the tool settings."""
-    engine, config = app[MODELS].engine, app[CONFIG]
-    if engine is None or WEBHOOKS not in app:
-        return
-    engine.tools.webhooks = app[WEBHOOKS]
-    engine.goodbye_line = config.tools.goodbye_line
-    engine.dtmf_pause_ms = config.sessions.dtmf_pause_ms
 
 
 async def _load_models(app: web.Application) -> None:
     await load_models(app[CONFIG], app[MODELS])
     # No await between the models turning ready and this: no call starts on an unwired engine.
-    _wire_tools(app)
+    wire_tools(app)
 
 
 async def _models_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,10 +1,14 @@
-"""The webhook secret that signs tool webhooks: from configuration, else generated once into the data dir."""
+"""Webhook tools' gateway side: the secret that signs them (configured, else generated once into the data dir)
+and the wiring of the process's webhook client and tool settings into the loaded engine."""
 
 import os
 import secrets
 from pathlib import Path
 
+from aiohttp import web
+
 from gateway.config import Config, ConfigError
+from gateway.keys import CONFIG, MODELS, WEBHOOKS
 
 SECRET_FILE = "webhook_secret"
 MIN_SECRET_CHARS = 16
@@ -45,3 +49,13 @@ def webhook_secret(config: Config) -> str:
         raise ConfigError(f"the webhook secret in {path} is empty or too short: delete the file to make a new "
                           "one, or set PARLEY_TOOLS_WEBHOOK_SECRET")
     return existing
+
+
+def wire_tools(app: web.Application) -> None:
+    """Give the loaded engine the webhook client and the tool settings; idempotent, a no-op before loading."""
+    engine, config = app[MODELS].engine, app[CONFIG]
+    if engine is None or WEBHOOKS not in app or engine.tools.webhooks is app[WEBHOOKS]:
+        return
+    engine.tools.webhooks = app[WEBHOOKS]
+    engine.goodbye_line = config.tools.goodbye_line
+    engine.dtmf_pause_ms = config.sessions.dtmf_pause_ms

@@ -24,6 +24,7 @@ from gateway.api.conversations import load_owned, loaded_models
 from gateway.auth import authenticate, hash_key
 from gateway.keys import LIVE, MODELS, STORAGE
 from gateway.storage import SessionRecord
+from gateway.webhooks import wire_tools
 from media.codecs import make_codec
 from media.errors import AudioFormatError
 from media.resample import Resampler
@@ -156,6 +157,7 @@ class StreamConnection:
 
     async def run(self, last_turn_id: str | None) -> web.WebSocketResponse:
         request, storage = self.request, self.request.app[STORAGE]
+        wire_tools(request.app)  # normally done as the models turned ready; cheap to make sure
         engine = request.app[MODELS].engine
         await self.ws.prepare(request)
         writer = self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
