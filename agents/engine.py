@@ -23,13 +23,13 @@ class Engine:
     lines: LineCache = field(default_factory=LineCache)  # the hold line & co., synthesised once
     min_speech_ms: int = 120
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
-    endpoint_min_ms: int = 200  # a pause this long gets transcribed; a finished question ends the turn; 0 = fixed hangover
+    endpoint_min_ms: int = 250  # shortest end of turn, after a finished question (transcribed from half of it); 0 = fixed hangover
     endpoint_max_ms: int = 1500  # the longest wait, after "my number is four five..." or "and"
-    interrupt_min_ms: int = 150  # caller speech over the assistant before its reply pauses (false-barge-in guard)
+    interrupt_min_ms: int = 120  # caller speech over the assistant before its reply pauses (false-barge-in guard)
     backchannel_max_ms: int = 700  # longer speech over the assistant is an interruption whatever it says
     resume_after_backchannel: bool = True  # "mm-hmm" or noise over a reply: play on; False: any speech cuts it
     echo_suppression_db: float = 12.0  # while talking, caller audio this far below our own output is echo; 0 = off
-    partial_interval_ms: int = 1000  # how often user partial transcripts are made; 0 = never
+    partial_interval_ms: int = 2000  # partials at each pause and at least this often without one; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
     hold_after_ms: int = 700  # a tool slower than this gets a hold line spoken while it runs
     hold_line: str = "Let me look that up."

@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
+_FEED_GAP_MS = 60  # audio arriving later than this after the previous chunk: the gap counts as silence
 
 
 @dataclass
@@ -44,6 +45,8 @@ class _UserTurn:
     guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
     guess: str | None = None  # that transcript, once it came back
     guess_ms: int = 0  # how long it took
+    guessed_at: float = 0.0  # monotonic time of the latest so-far transcript
+    last_partial: str | None = None
 
 
 class Conversation:
@@ -70,6 +73,7 @@ class Conversation:
                                         max(engine.hangover_ms, engine.endpoint_max_ms) if adaptive else engine.hangover_ms)
         self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0
         self._side_tasks: set[asyncio.Task] = set()
+        self._last_feed = time.monotonic()
         self._preroll = bytearray()
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -142,6 +146,7 @@ class Conversation:
         """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
         if self._closing:
             return
+        self._last_feed = time.monotonic()
         preroll = self._preroll
         preroll += pcm
         if len(preroll) > self._preroll_max:
@@ -228,35 +233,58 @@ class Conversation:
         elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
             self._open_user_turn(turn, "long_speech")
 
-    def _check_endpoint(self, turn: _UserTurn) -> None:
+    def _silence_ms(self) -> int:
+        """Silence since the caller's last speech, counting time in which no audio arrived at all (a
+        client may stop sending when its user stops talking; a phone line never does)."""
+        gap_ms = (time.monotonic() - self._last_feed) * 1000 - _FEED_GAP_MS
+        return self._detector.silence_ms + (round(gap_ms) if gap_ms > 0 else 0)
+
+    def _check_endpoint(self, turn: _UserTurn) -> bool:
         """Adaptive end of turn: in a pause, transcribe what was said; end soon after a finished
-        question, wait long after digits or "and" (the detector's own hangover is the longest wait)."""
+        question, wait long after digits or "and" (the detector's own hangover is the longest wait).
+        True once the turn is ended."""
         engine, detector = self.engine, self._detector
-        silence = detector.silence_ms
-        if engine.endpoint_min_ms <= 0 or silence < engine.endpoint_min_ms:
-            return
+        silence = self._silence_ms()
+        # Transcribing starts half-way to the shortest end of turn, so the words are in by then.
+        if engine.endpoint_min_ms <= 0 or silence < engine.endpoint_min_ms // 2 or not detector.speaking:
+            return False
         mark = detector.speech_ms  # the same in one pause, different in the next
         if turn.guess_mark != mark:
             turn.guess_mark, turn.guess = mark, None
             self._spawn(self._guess(turn, mark), f"guess-{turn.turn_id or 'tentative'}")
-            return
+            return False
         if turn.guess is None:
-            return
+            return False
         verdict = completeness(turn.guess, self.settings.language)
-        wait = {Completeness.COMPLETE: engine.endpoint_min_ms, Completeness.NEUTRAL: engine.hangover_ms,
+        wait = self._endpoint_wait(verdict)
+        if silence < wait:
+            return False
+        event = detector.end_now()
+        if event is None:
+            return False
+        log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
+        self._on_speech_end(event, text=turn.guess)
+        return True
+
+    def _endpoint_wait(self, verdict: Completeness) -> int:
+        engine = self.engine
+        return {Completeness.COMPLETE: engine.endpoint_min_ms, Completeness.NEUTRAL: engine.hangover_ms,
                 Completeness.INCOMPLETE: engine.endpoint_max_ms}[verdict]
-        if silence >= wait:
-            event = detector.end_now()
-            if event is not None:
-                log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
-                self._on_speech_end(event, text=turn.guess)
 
     async def _guess(self, turn: _UserTurn, mark: int) -> None:
+        """Transcribe the pause's audio, then decide; if audio stops coming, keep deciding on the clock."""
         asked = time.monotonic()
         text = (await turn.stream.so_far()).strip()
-        if self._user is turn and turn.guess_mark == mark and self._detector.speaking:
-            turn.guess, turn.guess_ms = text, round((time.monotonic() - asked) * 1000)
-            self._check_endpoint(turn)  # decide now rather than at the next frame
+        if not (self._user is turn and turn.guess_mark == mark and self._detector.speaking):
+            return
+        turn.guessed_at = time.monotonic()
+        turn.guess, turn.guess_ms = text, round((turn.guessed_at - asked) * 1000)
+        if self.engine.partial_interval_ms > 0:
+            self._send_partial(turn, text)
+        wait = self._endpoint_wait(completeness(text, self.settings.language))
+        while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
+               and not self._check_endpoint(turn)):
+            await asyncio.sleep(max(wait - self._silence_ms(), _FEED_GAP_MS) / 1000)
 
     def _spawn(self, job: Awaitable[None], name: str) -> None:
         task = asyncio.create_task(job, name=name)
@@ -339,15 +367,17 @@ class Conversation:
         self.emit(TurnStart("user", turn.turn_id))
 
     async def _partials(self, turn: _UserTurn) -> None:
-        last = None
+        interval = self.engine.partial_interval_ms / 1000
         while True:
-            await asyncio.sleep(self.engine.partial_interval_ms / 1000)
-            if self._detector.silence_ms:
-                continue  # in a pause the endpointing transcribes; a partial would only queue before it
-            text = await turn.stream.partial()
-            if text and text != last and turn.announced and turn is self._user:
-                last = text
-                self.emit(Transcript("user", text, False, turn.turn_id))
+            await asyncio.sleep(interval)
+            if self._detector.silence_ms or time.monotonic() - turn.guessed_at < interval:
+                continue  # the endpointing transcribes pauses, and its transcript is sent as a partial
+            self._send_partial(turn, await turn.stream.partial())
+
+    def _send_partial(self, turn: _UserTurn, text: str | None) -> None:
+        if text and text != turn.last_partial and turn.announced and turn is self._user:
+            turn.last_partial = text
+            self.emit(Transcript("user", text, False, turn.turn_id))
 
     async def _finish_user_turn(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
                                 generation: int, text: str | None = None, asr_ms: int = 0) -> None:

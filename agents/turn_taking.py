@@ -67,6 +67,15 @@ def _is_number(word: str) -> bool:
     return word.isdigit() or word in _NUMBER_WORDS or bool(re.fullmatch(r"[\d-]+", word))
 
 
+def _trailing_digits(said: list[str]) -> int:
+    count = 0
+    for word in reversed(said):
+        if not _is_number(word):
+            break
+        count += sum(c.isdigit() for c in word) or 1  # "four" is one digit
+    return count
+
+
 def completeness(text: str, language: str = "en") -> Completeness:
     """How finished an utterance sounds, from its transcript so far."""
     stripped = text.strip()
@@ -77,7 +86,11 @@ def completeness(text: str, language: str = "en") -> Completeness:
     if stripped.endswith(("?", "？")):
         return Completeness.COMPLETE
     if _is_number(last):
-        return Completeness.INCOMPLETE  # digits come with pauses between them
+        # Digits read out come with pauses between them. A run of four or more that ends like a
+        # sentence (an order number, a year, the end of a phone number) is likely whole: the usual
+        # wait, not the long one.
+        whole = _trailing_digits(said) >= 4 and stripped.endswith((".", "。", "!"))
+        return Completeness.NEUTRAL if whole else Completeness.INCOMPLETE
     if stripped.endswith((",", "...", "…", "-", ":")) or last in _CONTINUERS.get(language, frozenset()):
         return Completeness.INCOMPLETE
     if stripped.endswith(("!", ".", "。", "！")):

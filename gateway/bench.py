@@ -43,7 +43,11 @@ async def run_bench(args: argparse.Namespace, api_key: str) -> int:
         client = GatewayClient(args.url, api_key, http)
         for i in range(args.turns):
             session_id = (await client.create())["session_id"]
-            result = await converse(client, session_id, wav=clip, sample_rate=rate, on_event=lambda e: None)
+            try:
+                result = await converse(client, session_id, wav=clip, sample_rate=rate, on_event=lambda e: None)
+            except TimeoutError:
+                print(f"turn {i + 1}: no reply in time", file=sys.stderr)
+                continue
             detail = await client.request("GET", f"/v1/conversations/{session_id}")
             reply = next((t for t in detail["history"] if t["role"] == "assistant"), None)
             if reply is None or not result.first_audio_at or result.speech_end_at is None:

@@ -155,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # port in use, data dir not writable: say so, no traceback
-        print(f"parley: {exc}", file=sys.stderr)
+    except OSError as exc:  # port in use, data dir not writable, a timeout: say so, no traceback
+        print(f"parley: {exc or type(exc).__name__}", file=sys.stderr)
         return 1
     except ClientError as exc:
         print(f"parley: {exc}", file=sys.stderr)

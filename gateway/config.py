@@ -57,7 +57,13 @@ class VADConfig:
                             choices=("webrtc", "silero"))
     threshold: float = _setting(0.5, "0.0-1.0; higher needs louder speech", min=0.0, max=1.0)
     min_speech_ms: int = _setting(120, "ms of speech before a turn starts", min=0, max=5000)
-    hangover_ms: int = _setting(500, "ms of silence before speech counts as ended", min=0, max=10000)
+    hangover_ms: int = _setting(500, "ms of silence that ends a turn when its words give no clue", min=0, max=10000)
+    endpoint_min_ms: int = _setting(
+        250, "shortest end of turn, after a finished question (the pause is transcribed from half of it); "
+        "0 = always hangover_ms",
+        min=0, max=10000)
+    endpoint_max_ms: int = _setting(
+        1500, "the longest pause inside a turn, after digits, 'and', 'um' or a trailing comma", min=0, max=10000)
 
 
 # Offered by default: the languages measured to work end to end (README, "Languages").
@@ -119,12 +125,23 @@ class SessionsConfig:
     """[sessions]: conversation behaviour and retention."""
 
     retention_days: int = _setting(30, "days a deleted session stays readable", min=0, max=3650)
-    partial_interval_ms: int = _setting(1000, "how often user partial transcripts are sent; 0 = never", min=0)
+    partial_interval_ms: int = _setting(
+        2000, "partial user transcripts come at each pause in the caller's speech and at least this often "
+        "in long stretches without one; 0 = never", min=0)
     tool_timeout_s: float = _setting(10.0, "longest a tool may take", min=0.1, max=600)
     hold_after_ms: int = _setting(700, "a tool slower than this gets the hold line spoken while it runs", min=0)
     hold_line: str = _setting("Let me look that up.", "what the agent says while a slow tool runs")
     idle_timeout_s: float = _setting(300.0, "a live session with no speech, text or reply this long ends; 0 = never",
                                      min=0.0)
+    interrupt_min_ms: int = _setting(
+        120, "caller speech over the assistant this long pauses its reply (the false-barge-in guard)", min=0, max=5000)
+    backchannel_max_ms: int = _setting(
+        700, "caller speech over the assistant longer than this interrupts whatever it says", min=0, max=10000)
+    resume_after_backchannel: bool = _setting(
+        True, "'mm-hmm', 'okay' or noise over a reply: play on; false: any speech past the guard cuts it")
+    echo_suppression_db: float = _setting(
+        12.0, "while the assistant talks, caller audio this many dB below its output is taken for echo; 0 = off",
+        min=0.0, max=60.0)
     dtmf_pause_ms: int = _setting(1500, "caller key presses end with # or after this many ms without a key",
                                   min=100, max=10000)
 

@@ -147,4 +147,3 @@ async def test_digits_read_slowly_stay_one_turn(server, key):
     history = detail["history"]
     assert [t["role"] for t in history[:2]] == ["user", "assistant"], history
     assert re.sub(r"\D", "", history[0]["text"]).endswith("1234"), history[0]["text"]  # every digit, one turn
-    assert history[1]["latency_breakdown"]["endpoint_ms"] >= 1000  # it waited out the pause after digits

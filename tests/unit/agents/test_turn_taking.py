@@ -31,6 +31,11 @@ def test_backchannels_in_other_languages():
     ("I want to ask about my order and", Completeness.INCOMPLETE),
     ("Um, so I was wondering, um", Completeness.INCOMPLETE),
     ("Where is order 1234?", Completeness.COMPLETE),
+    ("The order number is 1, 2, 3, 4.", Completeness.NEUTRAL),
+    ("The order number is 1234.", Completeness.NEUTRAL),
+    ("The order number is 1, 2, 3.", Completeness.INCOMPLETE),
+    ("My phone number is 555 123", Completeness.INCOMPLETE),
+    ("It is one two three four five.", Completeness.NEUTRAL),
     ("hello there", Completeness.NEUTRAL),
 ])
 def test_completeness(text, expected):
