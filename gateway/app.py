@@ -9,7 +9,7 @@ from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
 from gateway import health
-from gateway.api import conversations, stream
+from gateway.api import conversations, stream, tools
 from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.keys import CONFIG, LIVE, MODELS, STORAGE, WEBHOOKS
@@ -99,4 +99,5 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     health.add_routes(app)
     conversations.add_routes(app)
     stream.add_routes(app)
+    tools.add_routes(app)
     return app

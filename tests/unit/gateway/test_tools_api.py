@@ -174,3 +174,16 @@ async def test_transfer_and_keys_out_are_not_available_on_the_api_channel(gatewa
                                              "sending key presses is not available on the api channel"]
     assert any(e["type"] == "transcript" and e["role"] == "assistant" and e["text"] == "I cannot transfer you from here."
                for e in events)
+
+
+async def test_admins_see_the_installed_tools_with_the_built_ins(gateway):
+    api = await gateway()
+    resp = await api.client.get("/v1/tools", headers=api.headers)
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden"
+    admin = await create_api_key(api.client.app[STORAGE], name="admin", admin=True)
+    resp = await api.client.get("/v1/tools", headers={"Authorization": f"Bearer {admin.key}"})
+    tools = {t["name"]: t for t in (await resp.json())["tools"]}
+    assert {"end_call", "transfer_call", "send_dtmf"} <= set(tools)
+    assert tools["transfer_call"]["builtin"] is True
+    assert tools["transfer_call"]["parameters"]["required"] == ["target"]
+    assert tools["send_dtmf"]["description"].startswith("Send telephone key presses")
