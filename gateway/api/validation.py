@@ -146,7 +146,8 @@ def parse_transfer_targets(value) -> tuple[str, ...]:
 
 
 def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str, ...]) -> tuple[ToolDefinition, ...]:
-    """transfer_call needs somewhere to go; a declaration that took the built-in's schema lists the targets."""
+    """transfer_call needs somewhere to go; the model is told the targets in the argument's description
+    (not as an enum: "+1 555 0100" should still reach +15550100, the tool compares digits)."""
     out = []
     for t in tools:
         if t.name == "transfer_call" and t.url is None:
@@ -154,8 +155,10 @@ def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str
                 raise InvalidRequest("transfer_call needs transfer_targets: the numbers or sip: URIs it may dial",
                                      param="transfer_targets")
             target = t.parameters.get("properties", {}).get("target")
-            if isinstance(target, dict) and "enum" not in target and target.get("type") == "string":
-                properties = {**t.parameters["properties"], "target": {**target, "enum": list(targets)}}
+            if isinstance(target, dict) and target.get("type") == "string":
+                allowed = f"allowed: {', '.join(targets)}"
+                described = f"{target['description']}; {allowed}" if target.get("description") else allowed
+                properties = {**t.parameters["properties"], "target": {**target, "description": described}}
                 t = ToolDefinition(t.name, t.description, {**t.parameters, "properties": properties},
                                    url=t.url, timeout_s=t.timeout_s, cancel_on_interrupt=t.cancel_on_interrupt)
         out.append(t)
