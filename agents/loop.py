@@ -73,6 +73,7 @@ class Conversation:
                                         max(engine.hangover_ms, engine.endpoint_max_ms) if adaptive else engine.hangover_ms)
         self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0
         self._side_tasks: set[asyncio.Task] = set()
+        self._prefilling: asyncio.Task | None = None
         self._last_feed = time.monotonic()
         self._preroll = bytearray()
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
@@ -97,6 +98,28 @@ class Conversation:
             self._idle = asyncio.create_task(self._watch_idle(), name=f"idle-{self.settings.session_id}")
         if self.settings.greeting and not self.history.turns:
             self._enqueue(self._greet)
+        self._prefill()
+
+    def _prefill(self) -> None:
+        """Have the LLM read this session's context now (system prompt, tools, turns so far), while
+        the caller talks, so that at the end of the turn only the new words are left to read. An
+        LLM that keeps a prompt cache offers `warm_up(messages, tools)`; others are left alone."""
+        warm_up = getattr(self.engine.llm, "warm_up", None)
+        if warm_up is None or self._prefilling is not None and not self._prefilling.done():
+            return
+        messages = self.history.messages(self.settings.system_prompt, self.settings.context_window,
+                                         self.settings.language)
+        tools = [t.spec() for t in self.settings.tools]
+
+        async def prefill() -> None:
+            try:
+                await warm_up(messages, tools)
+            except Exception as exc:  # only a head start: the reply itself will say what is wrong
+                log.warning("llm_prefill_failed", error=str(exc))
+
+        self._prefilling = asyncio.create_task(prefill(), name=f"prefill-{self.settings.session_id}")
+        self._side_tasks.add(self._prefilling)
+        self._prefilling.add_done_callback(self._side_tasks.discard)
 
     async def _watch_idle(self) -> None:
         """End the session (idle_timeout) after `idle_timeout_s` without speech, text or a reply."""
@@ -212,6 +235,7 @@ class Conversation:
         self._barge_in()
         turn.turn_id = self.history.new_turn_id()
         self._enqueue(lambda: self._announce_user_turn(turn))
+        self._prefill()
         if self.engine.partial_interval_ms > 0:
             turn.partials = asyncio.create_task(self._partials(turn), name=f"partials-{turn.turn_id}")
 

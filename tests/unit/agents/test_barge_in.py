@@ -223,3 +223,24 @@ async def test_a_client_that_stops_sending_audio_still_gets_its_turn_ended(closi
     await h.say(ms=400, pause_ms=300, realtime=True)  # then nothing at all
     await h.wait_for(assistant_end, timeout=5)
     assert [t.text for _, t in h.store.turns if t.role == "user"] == ["My number is 4"]
+
+
+async def test_the_llm_reads_the_context_while_the_caller_talks(closing):
+    class CachingLLM(FakeLLM):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.prefilled: list[list] = []
+
+        async def warm_up(self, messages, tools) -> None:
+            self.prefilled.append([m.content for m in messages])
+
+    llm = CachingLLM([["Hi there."], ["Sure."]])
+    h = Harness(make_engine(FakeASR(["hello", "and another thing"]), llm))
+    closing(h)
+    await h.say()
+    await h.wait_for(assistant_end)
+    await h.say()
+    await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
+    # at the start (system prompt only), then as each turn began: the context before the new words
+    assert llm.prefilled[0] == ["Be brief."]
+    assert ["Be brief.", "hello", "Hi there."] in llm.prefilled
