@@ -82,7 +82,10 @@ async def test_spoken_round_trip_in_another_language(server, key, base_model, la
                                           tools=[])
         except ClientError as exc:
             pytest.fail(str(exc))
-        result = await converse(client, created["session_id"], wav=wav, sample_rate=16000, on_event=lambda e: None)
+        # 1.5 s more trailing silence than converse() sends: room for a pause the end-of-turn logic weighs;
+        # a generous reply timeout: the reply is paced in real time and may be a few sentences long.
+        result = await converse(client, created["session_id"], wav=wav + bytes(48000), sample_rate=16000,
+                                on_event=lambda e: None, reply_timeout_s=120)
     events = result.events
     user = next(e for e in events if e["type"] == "transcript" and e["role"] == "user" and e["is_final"])
     assert keyword in words(user["text"]), user  # heard in its own language, not translated to English
