@@ -58,3 +58,56 @@ def test_asr_languages_setting():
     assert load_config(env={"PARLEY_ASR_MULTILINGUAL_MODEL": "none"}).asr.multilingual_model == "none"
     with pytest.raises(ConfigError, match=r"asr.languages \(PARLEY_ASR_LANGUAGES\).*got 'english'"):
         load_config(env={"PARLEY_ASR_LANGUAGES": "english"})
+
+
+class FakeWhisper:
+    def __init__(self, model_path, **options):
+        self.name, self.model_path, self.options = "whisper", model_path, options
+        self.languages = frozenset({"en"}) if model_path == "tiny.en" else frozenset({"en", "de", "fr", "ta", "zh"})
+
+
+@pytest.fixture
+def loaded(monkeypatch):
+    """_make_asr with fake models: which model files were loaded, and with what."""
+    import agents.providers.asr as asr_package
+    import agents.providers.asr.packaged as packaged
+
+    made = []
+
+    def make_asr(provider, **options):
+        made.append(FakeWhisper(**options))
+        return made[-1]
+
+    monkeypatch.setattr(asr_package, "make_asr", make_asr)
+    monkeypatch.setattr(packaged, "resolve_whisper", lambda name: name)
+    return made
+
+
+def make(env):
+    from gateway.models import _make_asr
+
+    return _make_asr(load_config(env=env))
+
+
+def test_english_stays_on_tiny_en_and_the_rest_goes_to_base(loaded):
+    from agents.providers.asr.whisper import MULTILINGUAL_TEMPERATURES
+
+    router = make({"PARLEY_ASR_LANGUAGES": "en,de,fr"})
+    assert router.languages == {"en", "de", "fr"}
+    assert router.model_for("en").model_path == "tiny.en"
+    assert router.model_for("de") is router.model_for("fr") and router.model_for("de").model_path == "base"
+    assert router.model_for("de").options["final_temperatures"] == MULTILINGUAL_TEMPERATURES
+    assert [m.model_path for m in loaded] == ["tiny.en", "base"]  # each loaded once, sharing one pool
+    assert loaded[0].options["pool"] is loaded[1].options["pool"]
+
+
+def test_english_only_loads_no_multilingual_model(loaded):
+    assert make({"PARLEY_ASR_LANGUAGES": "en"}).languages == {"en"}
+    assert make({"PARLEY_ASR_MULTILINGUAL_MODEL": "none"}).languages == {"en"}
+    assert [m.model_path for m in loaded] == ["tiny.en", "tiny.en"]
+
+
+def test_all_languages_and_languages_no_model_hears(loaded):
+    assert make({"PARLEY_ASR_LANGUAGES": "all"}).languages == {"en", "de", "fr", "ta", "zh"}
+    with pytest.raises(ConfigError, match="transcribe none of them"):
+        make({"PARLEY_ASR_LANGUAGES": "xx", "PARLEY_ASR_MULTILINGUAL_MODEL": "none"})
