@@ -45,6 +45,7 @@ class PacedSink:
         self._segment_sent_ms = 0
         self._segment_first_send: float | None = None
         self._reported_ms: int | None = None  # the client's own playback position, when it tells us
+        self._reported_at = 0.0  # when it told us; it plays on in real time after that
         self._done: dict[int, asyncio.Future] = {}
         self._paused_at_ms: int | None = None  # while paused: the segment position the listener stopped at
         self._recent: deque[bytes] = deque(maxlen=max(1, 2000 // frame_ms))  # sent frames, for a rewind
@@ -84,7 +85,8 @@ class PacedSink:
         if self._paused_at_ms is not None:
             return self._paused_at_ms
         if self._reported_ms is not None:
-            return min(self._reported_ms, self._segment_sent_ms)
+            heard = self._reported_ms + (time.monotonic() - self._reported_at) * 1000
+            return max(0, min(round(heard), self._segment_sent_ms))
         if self._segment_first_send is None:
             return 0
         heard = round((time.monotonic() - self._segment_first_send) * 1000)
@@ -131,7 +133,7 @@ class PacedSink:
         if self._segment_first_send is not None:
             self._segment_first_send = time.monotonic() - at / 1000  # the playback clock restarts at `at`
         if self._reported_ms is not None:
-            self._reported_ms = at
+            self._reported_ms, self._reported_at = at, time.monotonic()
         self._wake.set()
         self._ensure_clock()
 
@@ -146,7 +148,7 @@ class PacedSink:
 
     def note_played(self, played_ms: int) -> None:
         """The far end says how much of the current reply it has played (client `playback`, Twilio marks)."""
-        self._reported_ms = max(0, int(played_ms))
+        self._reported_ms, self._reported_at = max(0, int(played_ms)), time.monotonic()
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -160,6 +162,7 @@ class PacedSink:
     # -- the clock -------------------------------------------------------------------------------
 
     def _new_segment(self) -> None:
+        self._paused_at_ms = None  # a pause holds one reply, never the next
         self._recent.clear()
         self._segment += 1
         self._segment_ended = False

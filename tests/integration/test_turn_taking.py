@@ -147,3 +147,29 @@ async def test_digits_read_slowly_stay_one_turn(server, key):
     history = detail["history"]
     assert [t["role"] for t in history[:2]] == ["user", "assistant"], history
     assert re.sub(r"\D", "", history[0]["text"]).endswith("1234"), history[0]["text"]  # every digit, one turn
+
+
+async def test_a_tool_call_interrupted_midway_is_kept_and_not_run_twice(server, key, stop_clip):
+    from gateway.client import DEFAULT_PROMPT
+    from tests.integration.test_webhook_tools import LOOKUP, OrderService
+
+    async with OrderService(delay_s=3.0) as service, aiohttp.ClientSession() as http:
+        body = {"voice_id": "joe", "system_prompt": DEFAULT_PROMPT, "tools": [{**LOOKUP, "url": service.url}]}
+        client, sid, ws, line = await open_line(http, server, key, body)
+        async with ws, line:
+            line.send_json({"type": "user_text", "text": "What is the status of order 1234?"})
+            await line.wait_for(lambda e: e["type"] == "tool_call", timeout=120)
+            await asyncio.sleep(0.5)  # the hold line is playing, the shop's service is still working
+            line.say(stop_clip)
+            cut = await line.wait_for(lambda e: e["type"] == "turn_end" and e.get("role") == "assistant", timeout=60)
+            await line.wait_for(lambda e: e["type"] == "turn_end" and e.get("role") == "assistant"
+                                and e["turn_id"] != cut["turn_id"], timeout=120)
+            await line.send_json({"type": "end"})
+        detail = await client.request("GET", f"/v1/conversations/{sid}")
+    assert cut["interrupted"] is True
+    interrupted = next(t for t in detail["history"] if t["turn_id"] == cut["turn_id"])
+    call = interrupted["tool_calls"][0]
+    assert call["name"] == "lookup_order" and call["result"]["status"] == "shipped"  # finished, kept
+    result = next(e for e in line.events if e["type"] == "tool_result")
+    assert result["turn_id"] == cut["turn_id"] and result["duration_ms"] >= 2900
+    assert len(service.requests) == 1  # the order was looked up once, not again after the interruption

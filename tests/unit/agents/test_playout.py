@@ -73,3 +73,75 @@ async def test_a_new_reply_starts_a_new_segment():
     assert second != first
     assert (await asyncio.wait_for(sink.played(second), 2)).played_ms == 60
     await sink.aclose()
+
+
+def numbered(frames: int) -> bytes:
+    """Frames whose first sample is their number, to see which ones were sent."""
+    return b"".join(i.to_bytes(2, "little") + b"\x00\x00" * 319 for i in range(frames))
+
+
+def numbers(sent: list[bytes]) -> list[int]:
+    return [int.from_bytes(f[:2], "little") for f in sent]
+
+
+async def test_pause_without_a_flush_keeps_what_was_sent_as_heard_and_resumes_after_it():
+    sent: list[bytes] = []
+    sink = PacedSink(RATE, sent.append, lead_ms=60)
+    sink.push(numbered(50))  # 1 s
+    segment = sink.end_segment()
+    await asyncio.sleep(0.3)
+    sink.pause()
+    at_pause = len(sent)
+    assert sink.played_ms() == at_pause * 20  # the client plays out what it got
+    await asyncio.sleep(0.3)
+    assert len(sent) == at_pause  # nothing goes out while paused
+    sink.resume()
+    playout = await asyncio.wait_for(sink.played(segment), 3)
+    assert numbers(sent) == list(range(50)) and not playout.interrupted  # each frame once, in order
+    await sink.aclose()
+
+
+async def test_pause_with_a_flush_rewinds_to_what_was_heard():
+    sent: list[bytes] = []
+    sink = PacedSink(RATE, sent.append, on_clear=lambda: sent.append(b"CLEAR"), lead_ms=100)
+    sink.push(numbered(50))
+    segment = sink.end_segment()
+    await asyncio.sleep(0.3)
+    sink.note_played(200)  # the far end (Twilio marks) has played 10 frames; more are in its buffer
+    sink.pause()
+    assert sent[-1] == b"CLEAR" and 200 <= sink.played_ms() <= 220
+    sink.resume()
+    playout = await asyncio.wait_for(sink.played(segment), 3)
+    cut = sent.index(b"CLEAR")
+    resent = numbers(sent[cut + 1:])
+    assert resent[0] in (10, 11)  # the flushed frames are sent again, from the first unheard
+    assert resent == list(range(resent[0], 50)) and not playout.interrupted
+    await sink.aclose()
+
+
+async def test_clear_while_paused_reports_the_paused_position():
+    sink = PacedSink(RATE, lambda f: None, lead_ms=60)
+    sink.push(numbered(100))
+    segment = sink.end_segment()
+    waiter = asyncio.create_task(sink.played(segment))
+    await asyncio.sleep(0.2)
+    sink.pause()
+    paused_at = sink.played_ms()
+    await asyncio.sleep(0.2)
+    sink.clear()
+    playout = await asyncio.wait_for(waiter, 1)
+    assert playout.interrupted and playout.played_ms == paused_at
+    sink.push(numbered(5))  # the next reply is not held by the old pause
+    assert not sink.paused
+    await sink.aclose()
+
+
+async def test_output_level_follows_what_was_sent():
+    sink = PacedSink(RATE, lambda f: None, lead_ms=60)
+    assert sink.output_level() == 0
+    sink.push(b"\x00\x10" * 1600)  # 100 ms at RMS 4096
+    await asyncio.sleep(0.15)
+    assert sink.output_level() == 4096
+    await asyncio.sleep(0.7)
+    assert sink.output_level() == 0  # quiet line: no echo to expect
+    await sink.aclose()
