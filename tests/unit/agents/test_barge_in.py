@@ -12,14 +12,6 @@ from tests.fakes.harness import Harness, assistant_end
 LONG_REPLY = " ".join(f"Sentence number {i} is here." for i in range(1, 13))  # 12 x 250 ms of fake speech
 
 
-@pytest.fixture
-async def closing():
-    harnesses = []
-    yield harnesses.append
-    for h in harnesses:
-        await h.close()
-
-
 async def talking(h: Harness, first_words: str = "tell me a story") -> None:
     """Start a long reply and let it play for a moment."""
     h.conversation.feed_text(first_words)

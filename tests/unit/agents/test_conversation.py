@@ -2,12 +2,7 @@
 
 import asyncio
 
-import pytest
-
 from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnEnd, TurnStart
-from agents.loop import Conversation
-from agents.playout import PacedSink
-from agents.session import History, SessionSettings
 from agents.tools.registry import tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, speech, tool_call
@@ -20,14 +15,6 @@ LOOKUP = ToolDefinition("lookup_order", "Look up an order",
 @tool("Look up an order", {"type": "object", "properties": {"order_id": {"type": "string"}}})
 async def lookup_order(order_id: str) -> dict:
     return {"order_id": order_id, "status": "shipped"} if order_id == "1234" else {"found": False}
-
-
-@pytest.fixture
-async def closing():
-    harnesses = []
-    yield harnesses.append
-    for h in harnesses:
-        await h.close()
 
 
 async def test_spoken_turn_with_tool_call_events_in_order_and_stored(closing):
