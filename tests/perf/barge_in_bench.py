@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/perf/barge_in_bench.py --rounds 10          # starts its own `parley serve`
     .venv/bin/python tests/perf/barge_in_bench.py --url http://127.0.0.1:8080 --key pk_...
+    .venv/bin/python tests/perf/barge_in_bench.py --env PARLEY_SESSIONS_RESUME_AFTER_BACKCHANNEL=false
 
 Each round: a fresh session, a typed request for a long answer, and once the caller has heard
 `--listen` seconds of it, a real-time caller (tests/integration/line.py: a frame every 20 ms)
@@ -59,12 +60,15 @@ async def main() -> int:
     parser.add_argument("--key")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--listen", type=float, default=1.5, help="seconds of the reply heard before talking")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for the server it starts, e.g. PARLEY_SESSIONS_RESUME_AFTER_BACKCHANNEL=false")
     args = parser.parse_args()
     server = None
     if args.url is None:
         from tests.servers import start_server
 
-        server = start_server(Path(tempfile.mkdtemp(prefix="parley-bench-")))
+        server = start_server(Path(tempfile.mkdtemp(prefix="parley-bench-")),
+                              extra_env=dict(item.split("=", 1) for item in args.env))
         args.url = server.url
         args.key = server.cli("keys", "create").stdout.strip().splitlines()[-1]
     stop_clip, okay_clip = spoken("Stop, I have a different question."), spoken("Okay.")
