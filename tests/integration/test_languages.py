@@ -9,12 +9,17 @@ import pytest
 from agents.providers.tts.espeak import CURATED
 from gateway.client import ClientError, GatewayClient, converse
 from gateway.config import DEFAULT_LANGUAGES
-from media.resample import resample
 from tests.integration.languages import words
 from tests.integration.test_api import new_key
 from tests.unit.agents.asr.clips import at_rate, espeak
 
 PROMPT = "You are a friendly customer support agent for an online shop. Keep every answer to one or two sentences."
+# Frequent short words, to tell a reply's language from English.
+COMMON_WORDS = {
+    "de": set("ich sie ist der die das und nicht wo ihr ihre ihren mein ein eine zu mit hallo guten ja nein es "
+              "wir kann können bitte gerne für".split()),
+    "es": set("el la los las de que y en mi su un una por para hola puedo está es no sí lo le usted".split()),
+}
 QUESTIONS = {
     "de": ("Guten Tag, ich möchte wissen, wo mein Paket ist.", "paket"),
     "es": ("Hola, quiero saber dónde está mi paquete.", "paquete"),
@@ -94,8 +99,14 @@ async def test_spoken_round_trip_in_another_language(server, key, base_model, la
     start = next(e for e in events if e["type"] == "turn_start" and e["role"] == "assistant")
     print(f"\n{language}: user {user['text']!r} -> assistant {reply['text']!r} (latency {start['latency_ms']} ms)")
     assert len(result.audio) > 16000  # over half a second of speech came back
-    audio = np.frombuffer(resample(bytes(result.audio), 16000, 16000), dtype=np.int16).astype(np.float32) / 32768
-    segments, info = base_model.transcribe(audio, beam_size=1, vad_filter=False)  # no language given: detected
+    assert set(words(reply["text"])) & COMMON_WORDS[language], reply  # written in the language
+    # Heard back: the reply audio, transcribed in its language, says (much of) the reply text. Language
+    # detection is printed but not asserted: on a short espeak-ng clip Whisper base took German for English
+    # (p 0.51) once.
+    audio = np.frombuffer(bytes(result.audio), dtype=np.int16).astype(np.float32) / 32768
+    _, info = base_model.transcribe(audio, beam_size=1, vad_filter=False)
+    segments, _ = base_model.transcribe(audio, language=language, beam_size=1, vad_filter=False)
     heard = " ".join(s.text for s in segments).strip()
-    print(f"{language}: reply audio heard as {info.language} ({info.language_probability:.2f}): {heard!r}")
-    assert heard and info.language == language
+    print(f"{language}: reply audio heard as {heard!r} (detected {info.language}, p {info.language_probability:.2f})")
+    said = set(words(reply["text"]))
+    assert len(said & set(words(heard))) >= len(said) / 3, heard
