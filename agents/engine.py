@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agents.line_cache import LineCache
+from agents.lines import GOODBYE, HOLD
 
 from agents.providers.asr.base import ASR
 from agents.providers.llm.base import LLM, LLMOptions
@@ -32,7 +33,7 @@ class Engine:
     partial_interval_ms: int = 2000  # partials at each pause and at least this often without one; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
     hold_after_ms: int = 700  # a tool slower than this gets a hold line spoken while it runs
-    hold_line: str = "Let me look that up."
+    hold_line: str = HOLD
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never
     dtmf_pause_ms: int = 1500  # key presses end with "#" or after this long without another key
-    goodbye_line: str = "Thank you for calling. Goodbye."  # end_call's words when the model gave none
+    goodbye_line: str = GOODBYE  # end_call's words when the model gave none

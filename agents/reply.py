@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from agents import lines
 from agents.engine import Engine
 from agents.events import ToolCall, ToolResult, TurnStart
 from agents.ports import AudioSink, CallControl, ToolCallRecord
@@ -19,9 +20,9 @@ from media.format import SAMPLE_WIDTH
 
 log = structlog.get_logger(__name__)
 
-EMPTY_REPLY_FALLBACK = "Sorry, could you say that again?"
-TOOL_FAILED_FALLBACK = "Sorry, I could not get that information just now."
-TRANSFER_LINE = "Transferring your call now."
+EMPTY_REPLY_FALLBACK = lines.SAY_AGAIN
+TOOL_FAILED_FALLBACK = lines.TOOL_FAILED
+TRANSFER_LINE = lines.TRANSFERRING
 INTERRUPTED_TOOL_ERROR = "cancelled: the caller interrupted before the tool finished"
 
 
@@ -55,9 +56,13 @@ class Reply:
         self.state = state
         self._held = False  # the hold line was said in this reply
         # Lines said on many calls, served from the engine's line cache rather than synthesised again.
-        self._fixed = {engine.hold_line, engine.goodbye_line, EMPTY_REPLY_FALLBACK, TOOL_FAILED_FALLBACK,
-                       TRANSFER_LINE}
+        self._fixed = {self._line(text) for text in (engine.hold_line, engine.goodbye_line, EMPTY_REPLY_FALLBACK,
+                                                     TOOL_FAILED_FALLBACK, TRANSFER_LINE)}
         self.context = ToolContext(settings.session_id, state.turn_id, control, settings.transfer_targets)
+
+    def _line(self, text: str) -> str:
+        """One of the agent's fixed lines, in the session's language."""
+        return lines.in_language(text, self.settings.language)
 
     async def speak_text(self, text: str) -> None:
         """Speak fixed text (a greeting) without the LLM."""
@@ -88,7 +93,7 @@ class Reply:
             # offered): the caller must not be left in silence.
             log.warning("llm_empty_reply", turn_id=self.state.turn_id)
             failed = any(call.error is not None for call in self.state.tool_calls)
-            sentences.put_nowait(TOOL_FAILED_FALLBACK if failed else EMPTY_REPLY_FALLBACK)
+            sentences.put_nowait(self._line(TOOL_FAILED_FALLBACK if failed else EMPTY_REPLY_FALLBACK))
 
     async def _rounds(self, messages: list[Message], sentences: asyncio.Queue) -> bool:
         """LLM -> tools -> LLM rounds; True if anything was said."""
@@ -131,7 +136,7 @@ class Reply:
                 # end_call, or the caller was transferred: the model's words of this round are the last.
                 self.state.ending = self.context.ending
                 if not any(text.strip() for text in said):
-                    last = self.engine.goodbye_line if self.context.ending == "hang_up" else TRANSFER_LINE
+                    last = self._line(self.engine.goodbye_line if self.context.ending == "hang_up" else TRANSFER_LINE)
                     sentences.put_nowait(last)
                 return True
         return spoke
@@ -171,7 +176,7 @@ class Reply:
         """Say the hold line, at most once a reply."""
         if not self._held:
             self._held = True
-            sentences.put_nowait(self.engine.hold_line)
+            sentences.put_nowait(self._line(self.engine.hold_line))
 
     def _record(self, record: ToolCallRecord) -> None:
         self.state.tool_calls.append(record)

@@ -296,3 +296,21 @@ async def test_hold_line_starts_as_soon_as_the_model_starts_a_tool_call(closing)
     assert tts.spoken == ["Let me look that up.", "It shipped."]
     order = h.types()
     assert order.index("turn_start:assistant") < order.index("tool_call:")  # heard before the call was complete
+
+
+async def test_the_agents_own_lines_are_in_the_session_language(closing):
+    async def slow_lookup(order_id: str) -> dict:
+        await asyncio.sleep(0.3)
+        return {"order_id": order_id, "status": "shipped"}
+
+    tts = FakeTTS()
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["Sie wurde versandt."], [""]])
+    h = Harness(make_engine(FakeASR(), llm, tts, {"lookup_order": slow_lookup}, hold_after_ms=100), tools=(LOOKUP,),
+                language="de")
+    closing(h)
+    h.conversation.feed_text("Wo ist Bestellung 1234?")
+    await h.wait_for(assistant_end)
+    h.conversation.feed_text("Hallo?")
+    await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
+    assert tts.spoken == ["Einen Moment, ich sehe nach.", "Sie wurde versandt.",
+                          "Entschuldigung, können Sie das bitte wiederholen?"]

@@ -1,0 +1,46 @@
+"""The agent's own fixed lines (hold line, fallbacks, goodbye) in the session's language.
+
+The defaults are English; a session in another language says them in its own,
+so a German caller does not hear "Let me look that up." in a German voice. A
+line configured to something else is the operator's wording and is said as
+written.
+"""
+
+HOLD = "Let me look that up."
+SAY_AGAIN = "Sorry, could you say that again?"
+TOOL_FAILED = "Sorry, I could not get that information just now."
+TRANSFERRING = "Transferring your call now."
+GOODBYE = "Thank you for calling. Goodbye."
+
+_TRANSLATIONS: dict[str, dict[str, str]] = {
+    HOLD: {
+        "de": "Einen Moment, ich sehe nach.", "es": "Un momento, lo compruebo.", "fr": "Un instant, je vérifie.",
+        "it": "Un momento, controllo.", "nl": "Een moment, ik kijk het even na.", "pt": "Um momento, vou verificar.",
+    },
+    SAY_AGAIN: {
+        "de": "Entschuldigung, können Sie das bitte wiederholen?", "es": "Perdone, ¿puede repetirlo?",
+        "fr": "Pardon, pouvez-vous répéter ?", "it": "Scusi, può ripetere?", "nl": "Sorry, kunt u dat herhalen?",
+        "pt": "Desculpe, pode repetir?",
+    },
+    TOOL_FAILED: {
+        "de": "Entschuldigung, ich konnte diese Information gerade nicht abrufen.",
+        "es": "Lo siento, no he podido obtener esa información ahora mismo.",
+        "fr": "Désolé, je n'ai pas pu obtenir cette information pour le moment.",
+        "it": "Mi dispiace, non riesco a ottenere questa informazione in questo momento.",
+        "nl": "Sorry, ik kon die informatie nu niet ophalen.", "pt": "Desculpe, não consegui obter essa informação agora.",
+    },
+    TRANSFERRING: {
+        "de": "Ich verbinde Sie jetzt.", "es": "Le paso la llamada ahora.", "fr": "Je vous transfère maintenant.",
+        "it": "La trasferisco ora.", "nl": "Ik verbind u nu door.", "pt": "Vou transferir a sua chamada agora.",
+    },
+    GOODBYE: {
+        "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.", "es": "Gracias por su llamada. Adiós.",
+        "fr": "Merci de votre appel. Au revoir.", "it": "Grazie per la chiamata. Arrivederci.",
+        "nl": "Bedankt voor uw oproep. Tot ziens.", "pt": "Obrigado pela sua chamada. Adeus.",
+    },
+}
+
+
+def in_language(line: str, language: str) -> str:
+    """`line` in `language` when it is one of the English defaults and a translation exists."""
+    return _TRANSLATIONS.get(line, {}).get(language, line)
