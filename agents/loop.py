@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
+_FINISH_TURN_S = 3.0  # how long ending a session waits for the turn in hand to be stored
 _FEED_GAP_MS = 60  # audio arriving later than this after the previous chunk: the gap counts as silence
 
 
@@ -74,6 +75,7 @@ class Conversation:
         self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0
         self._side_tasks: set[asyncio.Task] = set()
         self._prefilling: asyncio.Task | None = None
+        self._job_running = False
         self._last_feed = time.monotonic()
         self._preroll = bytearray()
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
@@ -153,10 +155,17 @@ class Conversation:
 
     async def _stop(self) -> None:
         if self._reply_task and not self._reply_task.done():
+            if self._reply_state is not None:  # what was heard of it is what gets stored
+                self._cut_ms = min(self.sink.played_ms(), self._reply_state.timeline.total_ms)
             self.sink.clear()
             self._reply_task.cancel()
         if self._user is not None:
             self._drop_user_turn()
+        worker = self._worker
+        if self._job_running and worker is not None and worker is not asyncio.current_task():
+            # The turn in hand (a reply just cut off, words just heard) is still stored: a hang-up
+            # right after a barge-in must not lose what was said. The reply is cancelled, so this is quick.
+            await asyncio.wait({worker}, timeout=_FINISH_TURN_S)
         tasks = [t for t in (self._reply_task, self._worker, self._idle, *self._side_tasks)
                  if t is not None and t is not asyncio.current_task()]
         for task in tasks:
@@ -378,6 +387,7 @@ class Conversation:
     async def _work(self) -> None:
         while not self._closing:
             job = await self._jobs.get()
+            self._job_running = True
             try:
                 await job()
             except asyncio.CancelledError:
@@ -385,6 +395,8 @@ class Conversation:
             except Exception as exc:
                 log.exception("turn_failed")
                 self.emit(ErrorEvent("internal", f"the turn failed: {type(exc).__name__}"))
+            finally:
+                self._job_running = False
 
     async def _announce_user_turn(self, turn: _UserTurn) -> None:
         turn.announced = True

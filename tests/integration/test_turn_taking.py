@@ -84,7 +84,7 @@ async def test_interruption_keeps_exactly_what_the_caller_heard(server, key, whi
             await talking(line, seconds=listen_s)
             line.say(stop_clip)
             cut = await line.wait_for(lambda e: e["type"] == "interruption", timeout=30)
-            await line.wait_for(lambda e: e["type"] == "turn_end" and e.get("role") == "user", timeout=30)
+            await line.wait_for(lambda e: e["type"] == "turn_end" and e["turn_id"] == "turn_003", timeout=30)
             stop_ms = reaction_ms(line, stop_clip)
             await line.send_json({"type": "end"})
         detail = await client.request("GET", f"/v1/conversations/{sid}")
@@ -98,8 +98,9 @@ async def test_interruption_keeps_exactly_what_the_caller_heard(server, key, whi
     played = bytes(line.played[:line.played_at_interruption])
     start = int(leading_silence_s(played) * RATE) * 2
     heard = whisper(played[start:], RATE)
-    ratio = difflib.SequenceMatcher(None, words(heard), words(cut["text"])).ratio()
-    assert ratio >= 0.7, (heard, cut["text"])
+    # Letters, not words, so "telephone's" heard for "telephones" is no mismatch; within a word or two.
+    letters = difflib.SequenceMatcher(None, "".join(words(heard)), "".join(words(cut["text"]))).ratio()
+    assert letters >= 0.7 and abs(len(words(heard)) - len(words(cut["text"]))) <= 2, (heard, cut["text"])
 
 
 async def test_backchannels_do_not_interrupt_the_reply(server, key):

@@ -29,7 +29,7 @@ import structlog
 from agents.errors import ProviderError
 from agents.pool import InferencePool
 from agents.providers.libstdcxx import prefer_system_libstdcxx
-from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolSpec
+from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
 from agents.providers.llm.chatformat import TOOL_RULES, tool_dicts, to_local
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
@@ -246,6 +246,8 @@ class LlamaCppLLM:
             if delta.get("content"):
                 out += splitter.feed(delta["content"])
             if delta.get("tool_calls"):  # the chat template's own tool-call syntax, parsed by llama.cpp
+                if not native and splitter.tools:
+                    out.append(ToolCallStarting())  # the server parses the call: it has begun, say so now
                 native.add(delta["tool_calls"])
         return out
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from agents.errors import ProviderError
-from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolSpec
+from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
 from agents.providers.llm.chatformat import to_local, to_openai, tool_dicts
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 
@@ -134,6 +134,8 @@ class OpenAICompatibleLLM:
             if delta.get("content"):
                 out += splitter.feed(delta["content"])
             if delta.get("tool_calls"):
+                if not deltas and splitter.tools:
+                    out.append(ToolCallStarting())  # a native tool call has begun: the hold line can start now
                 deltas.add(delta["tool_calls"])
         return out
 

@@ -236,3 +236,26 @@ async def test_the_llm_reads_the_context_while_the_caller_talks(closing):
     # at the start (system prompt only), then as each turn began: the context before the new words
     assert llm.prefilled[0] == ["Be brief."]
     assert ["Be brief.", "hello", "Hi there."] in llm.prefilled
+
+
+async def test_hanging_up_mid_reply_still_stores_what_was_heard(closing):
+    h = Harness(make_engine(FakeASR(), FakeLLM([[LONG_REPLY]])))
+    closing(h)
+    await talking(h)
+    await h.conversation.end("hangup")
+    stored = {t.turn_id: t for _, t in h.store.turns}
+    reply = stored["turn_002"]
+    assert reply.interrupted and reply.text and LONG_REPLY.startswith(reply.text) and reply.text != LONG_REPLY
+    assert 300 <= reply.duration_ms <= 1000
+    assert h.types()[-1] == "session_ended:"
+
+
+async def test_hanging_up_right_after_a_barge_in_keeps_both_turns(closing):
+    h = Harness(make_engine(FakeASR(["Stop there."]), FakeLLM([[LONG_REPLY], ["Sure."]], delay_s=0.5)))
+    closing(h)
+    await talking(h)
+    await h.say(ms=800, pause_ms=0)  # long enough to be an interruption at once
+    await h.wait_for(lambda e: isinstance(e, Interruption))
+    await h.conversation.end("hangup")
+    stored = {t.turn_id: t for _, t in h.store.turns}
+    assert stored["turn_002"].interrupted and stored["turn_002"].text

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from agents.errors import ProviderError
-from agents.providers.llm.base import LLMOptions, Message, TextDelta, ToolCallRequest, ToolSpec
+from agents.providers.llm.base import LLMOptions, Message, TextDelta, ToolCallRequest, ToolCallStarting, ToolSpec
 from agents.providers.llm.openai import OpenAICompatibleLLM
 
 SYSTEM = Message("system", "You are a concise phone support agent for Acme. Answer in one or two short sentences.")
@@ -172,6 +172,7 @@ async def test_tool_call_deltas_split_over_chunks_become_requests():
     assert outs == [
         TextDelta("One moment"),
         TextDelta("."),
+        ToolCallStarting(),  # as soon as the first tool-call fragment arrives: the hold line can start
         ToolCallRequest("call_Xy1", "lookup_order", {"order_id": "1234"}),
         ToolCallRequest("call_Zz2", "end_call", {}),
     ]
