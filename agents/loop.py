@@ -9,48 +9,27 @@ reply is cut short and its turn must be saved before the next one starts.
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
 
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
+from agents.listening import ENGINE_RATE, Listening, UserTurn
 from agents.ports import AudioSink, CallControl, CallControlError, EventSink, TurnRecord, TurnStore
-from agents.providers.asr.base import ASRStream
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
-from agents.turn_taking import Completeness, completeness, is_backchannel
 from media.format import frame_bytes
-from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
+from media.vad.detector import SpeechDetector
 
 log = structlog.get_logger(__name__)
 
-ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
 _FINISH_TURN_S = 3.0  # how long ending a session waits for the turn in hand to be stored
-_FEED_GAP_MS = 60  # audio arriving later than this after the previous chunk: the gap counts as silence
 
 
-@dataclass
-class _UserTurn:
-    stream: ASRStream
-    started_at: datetime
-    turn_id: str = ""  # given when the turn opens; a tentative turn may never get one
-    # Began while the assistant was talking: not an interruption until the words or its length say so.
-    tentative: bool = False
-    paused: bool = False  # the reply was paused for it
-    announced: bool = False
-    partials: asyncio.Task | None = field(default=None, repr=False)
-    guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
-    guess: str | None = None  # that transcript, once it came back
-    guess_ms: int = 0  # how long it took
-    guessed_at: float = 0.0  # monotonic time of the latest so-far transcript
-    last_partial: str | None = None
-
-
-class Conversation:
+class Conversation(Listening):
     """One live session. Create it, `start()` it, feed it, and `end()` or `close()` it.
 
     `emit` receives every event in order; `sink` receives the assistant's
@@ -82,7 +61,7 @@ class Conversation:
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._idle: asyncio.Task | None = None
-        self._user: _UserTurn | None = None
+        self._user: UserTurn | None = None
         self._reply_task: asyncio.Task | None = None
         self._reply_state: ReplyState | None = None
         self._cut_ms = 0
@@ -174,36 +153,6 @@ class Conversation:
 
     # -- input from the door (synchronous, per frame) ---------------------------------------------
 
-    def feed_audio(self, pcm: bytes) -> None:
-        """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
-        if self._closing:
-            return
-        self._last_feed = time.monotonic()
-        preroll = self._preroll
-        preroll += pcm
-        if len(preroll) > self._preroll_max:
-            del preroll[: len(preroll) - self._preroll_max]
-        if self._echo_ratio:
-            # Our own voice coming back down the line is quieter than what we sent: raise the bar by
-            # that much while we talk (SPEC §5: not the assistant's own echo).
-            self._detector.floor_rms = int(self.sink.output_level() * self._echo_ratio)
-        pushed = False
-        for event in self._detector.process(pcm):
-            if isinstance(event, SpeechStart):
-                self._on_speech_start(event)
-                pushed = True  # the pre-roll given to the new stream holds this chunk
-            elif isinstance(event, SpeechEnd):
-                self._on_speech_end(event)
-        turn = self._user
-        if turn is None:
-            return
-        if not pushed:
-            turn.stream.push(pcm)
-        if turn.tentative:
-            self._check_interruption(turn)
-        if self._user is turn and self._detector.speaking:
-            self._check_endpoint(turn)
-
     def feed_text(self, text: str) -> None:
         """A typed user turn (`user_text`): interrupts like speech, answered like speech."""
         if self._closing:
@@ -217,155 +166,10 @@ class Conversation:
         generation = self._generation
         self._enqueue(lambda: self._typed_turn(turn_id, text, received, generation))
 
-    # -- turn detection ----------------------------------------------------------------------------
-
-    def _stream_time_to_monotonic(self, at_ms: int) -> float:
-        return time.monotonic() - (self._detector.now_ms - at_ms) / 1000
-
-    def _assistant_talking(self) -> bool:
-        state = self._reply_state
-        return (self._reply_task is not None and not self._reply_task.done() and state is not None
-                and state.first_audio_at is not None)
-
-    def _on_speech_start(self, event: SpeechStart) -> None:
-        self.last_activity = time.monotonic()
-        stream = self.engine.asr.open(self.settings.language, ENGINE_RATE)
-        stream.push(bytes(self._preroll))
-        turn = self._user = _UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
-        if not turn.tentative:
-            self._open_user_turn(turn)
-
-    def _open_user_turn(self, turn: _UserTurn, why: str = "speech") -> None:
-        """The caller's speech is a turn: stop any reply, number the turn, announce it."""
-        if turn.tentative:
-            log.info("interruption_confirmed", why=why)
-        turn.tentative = False
-        self._generation += 1
-        self._barge_in()
-        turn.turn_id = self.history.new_turn_id()
-        self._enqueue(lambda: self._announce_user_turn(turn))
-        self._prefill()
-        if self.engine.partial_interval_ms > 0:
-            turn.partials = asyncio.create_task(self._partials(turn), name=f"partials-{turn.turn_id}")
-
-    def _check_interruption(self, turn: _UserTurn) -> None:
-        """Speech over the assistant: pause the reply after `interrupt_min_ms` (the false-barge-in guard),
-        make it an interruption once it is longer than any "mm-hmm" (or at once, if replies never resume)."""
-        if not self._assistant_talking():
-            self._open_user_turn(turn, "reply_over")  # the reply ended by itself meanwhile: an ordinary turn
-            return
-        detector = self._detector
-        if not detector.speaking:
-            return
-        if not turn.paused and detector.speech_ms >= self.engine.interrupt_min_ms:
-            turn.paused = True
-            self.sink.pause()
-            log.info("reply_paused", speech_ms=detector.speech_ms, played_ms=self.sink.played_ms())
-            if not self.engine.resume_after_backchannel:
-                self._open_user_turn(turn, "no_resume")
-        elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
-            self._open_user_turn(turn, "long_speech")
-
-    def _silence_ms(self) -> int:
-        """Silence since the caller's last speech, counting time in which no audio arrived at all (a
-        client may stop sending when its user stops talking; a phone line never does)."""
-        gap_ms = (time.monotonic() - self._last_feed) * 1000 - _FEED_GAP_MS
-        return self._detector.silence_ms + (round(gap_ms) if gap_ms > 0 else 0)
-
-    def _check_endpoint(self, turn: _UserTurn) -> bool:
-        """Adaptive end of turn: in a pause, transcribe what was said; end soon after a finished
-        question, wait long after digits or "and" (the detector's own hangover is the longest wait).
-        True once the turn is ended."""
-        engine, detector = self.engine, self._detector
-        silence = self._silence_ms()
-        # Transcribing starts half-way to the shortest end of turn, so the words are in by then.
-        if engine.endpoint_min_ms <= 0 or silence < engine.endpoint_min_ms // 2 or not detector.speaking:
-            return False
-        mark = detector.speech_ms  # the same in one pause, different in the next
-        if turn.guess_mark != mark:
-            turn.guess_mark, turn.guess = mark, None
-            self._spawn(self._guess(turn, mark), f"guess-{turn.turn_id or 'tentative'}")
-            return False
-        if turn.guess is None:
-            return False
-        verdict = completeness(turn.guess, self.settings.language)
-        wait = self._endpoint_wait(verdict)
-        if silence < wait:
-            return False
-        event = detector.end_now()
-        if event is None:
-            return False
-        log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
-        self._on_speech_end(event, text=turn.guess)
-        return True
-
-    def _endpoint_wait(self, verdict: Completeness) -> int:
-        engine = self.engine
-        return {Completeness.COMPLETE: engine.endpoint_min_ms, Completeness.NEUTRAL: engine.hangover_ms,
-                Completeness.INCOMPLETE: engine.endpoint_max_ms}[verdict]
-
-    async def _guess(self, turn: _UserTurn, mark: int) -> None:
-        """Transcribe the pause's audio, then decide; if audio stops coming, keep deciding on the clock."""
-        asked = time.monotonic()
-        text = (await turn.stream.so_far()).strip()
-        if not (self._user is turn and turn.guess_mark == mark and self._detector.speaking):
-            return
-        turn.guessed_at = time.monotonic()
-        turn.guess, turn.guess_ms = text, round((turn.guessed_at - asked) * 1000)
-        if self.engine.partial_interval_ms > 0:
-            self._send_partial(turn, text)
-        wait = self._endpoint_wait(completeness(text, self.settings.language))
-        while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
-               and not self._check_endpoint(turn)):
-            await asyncio.sleep(max(wait - self._silence_ms(), _FEED_GAP_MS) / 1000)
-
     def _spawn(self, job: Awaitable[None], name: str) -> None:
         task = asyncio.create_task(job, name=name)
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
-
-    def _on_speech_end(self, event: SpeechEnd, text: str | None = None) -> None:
-        turn, self._user = self._user, None
-        if turn is None:
-            return
-        if turn.partials:
-            turn.partials.cancel()
-        ended = self._stream_time_to_monotonic(event.at_ms)
-        endpoint_ms = round((time.monotonic() - ended) * 1000)
-        if turn.tentative:
-            self._spawn(self._judge_overlap(turn, ended, endpoint_ms, event.duration_ms, text), "overlap")
-            return
-        generation = self._generation
-        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, event.duration_ms, generation, text))
-
-    async def _judge_overlap(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
-                             text: str | None) -> None:
-        """Short speech over the assistant ended: an interruption if it said something, else play on."""
-        asked = time.monotonic()
-        if text is None:
-            text = (await turn.stream.final()).strip()
-        else:
-            turn.stream.cancel()
-        if self._closing:
-            return
-        if self.engine.resume_after_backchannel and is_backchannel(text, self.settings.language):
-            log.info("not_an_interruption", text=text, duration_ms=duration_ms)
-            if turn.paused:
-                self.sink.resume()
-            return
-        self._open_user_turn(turn, "words")  # cuts the reply where it was paused, or ends nothing if it is over
-        asr_ms = round((time.monotonic() - asked) * 1000)
-        generation = self._generation
-        self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, duration_ms, generation, text,
-                                                     asr_ms))
-
-    def _drop_user_turn(self) -> None:
-        turn, self._user = self._user, None
-        if turn is not None:
-            if turn.partials:
-                turn.partials.cancel()
-            turn.stream.cancel()
-        self._detector.reset()
 
     def _barge_in(self) -> None:
         """Caller spoke (or typed) over the reply: stop it within this frame and say how much was heard."""
@@ -398,24 +202,11 @@ class Conversation:
             finally:
                 self._job_running = False
 
-    async def _announce_user_turn(self, turn: _UserTurn) -> None:
+    async def _announce_user_turn(self, turn: UserTurn) -> None:
         turn.announced = True
         self.emit(TurnStart("user", turn.turn_id))
 
-    async def _partials(self, turn: _UserTurn) -> None:
-        interval = self.engine.partial_interval_ms / 1000
-        while True:
-            await asyncio.sleep(interval)
-            if self._detector.silence_ms or time.monotonic() - turn.guessed_at < interval:
-                continue  # the endpointing transcribes pauses, and its transcript is sent as a partial
-            self._send_partial(turn, await turn.stream.partial())
-
-    def _send_partial(self, turn: _UserTurn, text: str | None) -> None:
-        if text and text != turn.last_partial and turn.announced and turn is self._user:
-            turn.last_partial = text
-            self.emit(Transcript("user", text, False, turn.turn_id))
-
-    async def _finish_user_turn(self, turn: _UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
+    async def _finish_user_turn(self, turn: UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
                                 generation: int, text: str | None = None, asr_ms: int = 0) -> None:
         if text is None:
             asked = time.monotonic()
