@@ -191,6 +191,10 @@ class Listening:
         turn.guess, turn.guess_ms = text, round((turn.guessed_at - asked) * 1000)
         if self.engine.partial_interval_ms > 0:
             self._send_partial(turn, text)
+        if self._check_endpoint(turn):
+            return
+        if not turn.tentative and text:
+            self._prefill(text)  # the caller goes on: the model reads what was said so far meanwhile
         wait = self._endpoint_wait(completeness(text, self.settings.language))
         while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
                and not self._check_endpoint(turn)):

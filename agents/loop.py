@@ -17,6 +17,7 @@ from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
 from agents.listening import ENGINE_RATE, Listening, UserTurn
 from agents.ports import AudioSink, CallControl, CallControlError, EventSink, TurnRecord, TurnStore
+from agents.providers.llm.base import Message
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
 from media.format import frame_bytes
@@ -81,15 +82,18 @@ class Conversation(Listening):
             self._enqueue(self._greet)
         self._prefill()
 
-    def _prefill(self) -> None:
-        """Have the LLM read this session's context now (system prompt, tools, turns so far), while
-        the caller talks, so that at the end of the turn only the new words are left to read. An
-        LLM that keeps a prompt cache offers `warm_up(messages, tools)`; others are left alone."""
+    def _prefill(self, said: str | None = None) -> None:
+        """Have the LLM read this session's context now (system prompt, tools, turns so far, and `said`,
+        the caller's words up to a pause), while the caller talks, so that at the end of the turn only
+        the last words are left to read. An LLM that keeps a prompt cache offers
+        `warm_up(messages, tools)`; others are left alone."""
         warm_up = getattr(self.engine.llm, "warm_up", None)
         if warm_up is None or self._prefilling is not None and not self._prefilling.done():
             return
         messages = self.history.messages(self.settings.system_prompt, self.settings.context_window,
                                          self.settings.language)
+        if said:
+            messages.append(Message("user", said))
         tools = [t.spec() for t in self.settings.tools]
 
         async def prefill() -> None:

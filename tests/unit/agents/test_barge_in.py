@@ -227,15 +227,18 @@ async def test_the_llm_reads_the_context_while_the_caller_talks(closing):
             self.prefilled.append([m.content for m in messages])
 
     llm = CachingLLM([["Hi there."], ["Sure."]])
-    h = Harness(make_engine(FakeASR(["hello", "and another thing"]), llm))
+    h = Harness(make_engine(FakeASR(["hello", "and another thing,"]), llm, endpoint_min_ms=200, hangover_ms=400,
+                            endpoint_max_ms=1000))
     closing(h)
-    await h.say()
+    await h.say(realtime=True, pause_ms=700)
     await h.wait_for(assistant_end)
-    await h.say()
+    await h.say(realtime=True, pause_ms=1200)  # "and another thing," ... a pause that does not end the turn
     await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
-    # at the start (system prompt only), then as each turn began: the context before the new words
+    # at the start (system prompt only), as each turn began (the context before the new words), and in a
+    # pause that did not end the turn (the words so far)
     assert llm.prefilled[0] == ["Be brief."]
     assert ["Be brief.", "hello", "Hi there."] in llm.prefilled
+    assert ["Be brief.", "hello", "Hi there.", "and another thing,"] in llm.prefilled
 
 
 async def test_hanging_up_mid_reply_still_stores_what_was_heard(closing):
