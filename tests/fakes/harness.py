@@ -11,22 +11,32 @@ from tests.fakes.engine import MemoryStore, silence, speech
 
 
 class Harness:
-    def __init__(self, engine, **settings) -> None:
+    """`control(harness)`, if given, makes the door's CallControl (it may record into the harness)."""
+
+    def __init__(self, engine, control=None, **settings) -> None:
         self.events = []
         self.frames: list[bytes] = []
+        self.first_frame_at: float | None = None
         self.store = MemoryStore()
         self.sent: list[tuple[float, bytes]] = []  # (when, frame): what a phone line would echo back
         self.sink = PacedSink(16000, self._send, lead_ms=60)
         defaults = dict(session_id="conv_test", voice_id="fake_voice", system_prompt="Be brief.")
         self.settings = SessionSettings(**{**defaults, **settings})
         self.history = History()
+        self.control = control(self) if control is not None else None
         self.conversation = Conversation(engine, self.settings, self.history, self.sink, self.events.append,
-                                         self.store)
+                                         self.store, control=self.control)
         self.conversation.start()
 
     def _send(self, frame: bytes) -> None:
+        now = time.monotonic()
+        if self.first_frame_at is None:
+            self.first_frame_at = now
         self.frames.append(frame)
-        self.sent.append((time.monotonic(), frame))
+        self.sent.append((now, frame))
+
+    def stored(self) -> dict:
+        return {t.turn_id: t for _, t in self.store.turns}
 
     async def say(self, ms: int = 400, pause_ms: int = 300, realtime: bool = False) -> None:
         """Speak for `ms`, then be silent for `pause_ms` (longer than the 200 ms hangover ends the turn).

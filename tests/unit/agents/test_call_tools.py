@@ -5,16 +5,14 @@ import time
 
 import pytest
 
-from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnEnd, TurnStart
-from agents.loop import Conversation
-from agents.playout import PacedSink
+from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnStart
 from agents.ports import CallControlError
 from agents.providers.llm.base import ToolCallStarting
 from agents.reply import INTERRUPTED_TOOL_ERROR, TRANSFER_LINE
-from agents.session import History, SessionSettings
 from agents.tools.registry import ToolRegistry, tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
-from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, MemoryStore, make_engine, tool_call
+from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, tool_call
+from tests.fakes.harness import Harness, assistant_end
 
 
 def builtin(name: str) -> ToolDefinition:
@@ -54,47 +52,10 @@ class FakeControl:
         self.calls.append(("send_dtmf", digits))
 
 
-class Call:
+class Call(Harness):
     def __init__(self, engine, control: bool = True, refuse: str | None = None, **settings) -> None:
-        self.events: list = []
-        self.frames: list[bytes] = []
-        self.first_frame_at: float | None = None
-        self.store = MemoryStore()
-        self.sink = PacedSink(16000, self._send, lead_ms=60)
-        self.control = FakeControl(self.events, self.frames, refuse) if control else None
-        defaults = dict(session_id="conv_tools", voice_id="fake_voice", system_prompt="Be brief.")
-        self.settings = SessionSettings(**{**defaults, **settings})
-        self.conversation = Conversation(engine, self.settings, History(), self.sink, self.events.append,
-                                         self.store, control=self.control)
-        self.conversation.start()
-
-    def _send(self, frame: bytes) -> None:
-        if self.first_frame_at is None:
-            self.first_frame_at = time.monotonic()
-        self.frames.append(frame)
-
-    async def wait_for(self, predicate, timeout: float = 5.0):
-        async def poll():
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                await asyncio.sleep(0.01)
-        return await asyncio.wait_for(poll(), timeout)
-
-    def types(self) -> list[str]:
-        return [f"{e.type}:{getattr(e, 'role', '')}" for e in self.events]
-
-    def stored(self) -> dict:
-        return {t.turn_id: t for _, t in self.store.turns}
-
-    async def close(self) -> None:
-        await self.conversation.close()
-        await self.sink.aclose()
-
-
-def assistant_end(e) -> bool:
-    return isinstance(e, TurnEnd) and e.role == "assistant"
+        make = (lambda h: FakeControl(h.events, h.frames, refuse)) if control else None
+        super().__init__(engine, control=make, **{"session_id": "conv_tools", **settings})
 
 
 @pytest.fixture
