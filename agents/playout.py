@@ -13,6 +13,10 @@ be saying "mm-hmm", so the reply stops at once but is kept; if it was a real
 interruption the engine clears it, else it resumes from where the listener
 stopped hearing it. `output_level()` is how loud what was sent lately was,
 for the engine's echo gate.
+
+A door that hands frames to a player of its own (SIP: a queue pjsua2 takes a
+frame from every 20 ms) passes `unheard_ms`, how much of what was sent that
+player still holds: the playback position is then what it actually took.
 """
 
 import asyncio
@@ -29,12 +33,14 @@ _LEVEL_WINDOW_S = 0.6  # echo comes back this long after a frame is sent, at mos
 
 class PacedSink:
     def __init__(self, sample_rate: int, send: Callable[[bytes], None], on_clear: Callable[[], None] | None = None,
-                 frame_ms: int = 20, lead_ms: int = 120, tick_ms: int = 40) -> None:
+                 frame_ms: int = 20, lead_ms: int = 120, tick_ms: int = 40,
+                 unheard_ms: Callable[[], int] | None = None) -> None:
         self.sample_rate = sample_rate
         self.frame_ms = frame_ms
         self._frame_bytes = frame_bytes(sample_rate, frame_ms)
         self._send = send
         self._on_clear = on_clear
+        self._unheard_ms = unheard_ms  # sent but still queued at the door's player (FIFO, so: not heard)
         self._lead_frames = max(1, lead_ms // frame_ms)
         self._tick_s = tick_ms / 1000
         self._queue = bytearray()
@@ -87,6 +93,9 @@ class PacedSink:
         if self._reported_ms is not None:
             heard = self._reported_ms + (time.monotonic() - self._reported_at) * 1000
             return max(0, min(round(heard), self._segment_sent_ms))
+        if self._unheard_ms is not None:
+            # Frames of an earlier reply still queued ahead of this one count too: exact for a FIFO.
+            return max(0, self._segment_sent_ms - self._unheard_ms())
         if self._segment_first_send is None:
             return 0
         heard = round((time.monotonic() - self._segment_first_send) * 1000)

@@ -145,3 +145,29 @@ async def test_output_level_follows_what_was_sent():
     await asyncio.sleep(0.7)
     assert sink.output_level() == 0  # quiet line: no echo to expect
     await sink.aclose()
+
+
+async def test_a_door_player_queue_decides_what_was_heard():
+    """SIP: frames go to a queue pjsua2 takes one from every 20 ms; heard = sent minus still queued,
+    a pause re-queues exactly what the player had not taken, and the reply ends when it took the last."""
+    player: list[bytes] = []
+    sink = PacedSink(RATE, player.append, on_clear=player.clear, lead_ms=100,
+                     unheard_ms=lambda: len(player) * 20)
+    sink.push(audio(1000))
+    segment = sink.end_segment()
+    waiter = asyncio.create_task(sink.played(segment))
+    await asyncio.sleep(0.2)
+    assert sink.played_ms() == 0  # the player has taken nothing yet: nothing was heard
+    taken = [player.pop(0) for _ in range(3)]
+    assert sink.played_ms() == 60
+    sink.pause()
+    assert player == [] and sink.played_ms() == 60
+    sink.resume()
+    for _ in range(200):  # the player takes frames until the reply is out
+        await asyncio.sleep(0.01)
+        if player:
+            taken.append(player.pop(0))
+    playout = await asyncio.wait_for(waiter, 2)
+    assert not playout.interrupted and playout.played_ms == 1000
+    assert len(taken) == 50  # every frame exactly once: nothing lost or doubled by the pause
+    await sink.aclose()
