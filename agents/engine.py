@@ -22,6 +22,7 @@ class Engine:
     make_vad: Callable[[int, float], VAD]  # (sample_rate, threshold) -> a new per-stream VAD
     llm_options: LLMOptions = LLMOptions()
     lines: LineCache = field(default_factory=LineCache)  # the hold line & co., synthesised once
+    vad_threshold: float = 0.5  # 0.0-1.0, for sessions and streams that do not set their own
     min_speech_ms: int = 120
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
     endpoint_min_ms: int = 250  # shortest end of turn, after a finished question (transcribed from half of it); 0 = fixed hangover

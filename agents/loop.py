@@ -38,7 +38,7 @@ class Conversation(Listening):
     """
 
     def __init__(self, engine: Engine, settings: SessionSettings, history: History, sink: AudioSink,
-                 emit: EventSink, store: TurnStore, vad_threshold: float = 0.5,
+                 emit: EventSink, store: TurnStore, vad_threshold: float | None = None,
                  control: CallControl | None = None) -> None:
         self.engine = engine
         self.control = control  # the door's hang-up/transfer/DTMF; None: call-control tools say unavailable
@@ -50,6 +50,8 @@ class Conversation(Listening):
         self.emit = emit
         self.store = store
         adaptive = engine.endpoint_min_ms > 0
+        if vad_threshold is None:  # the stream did not ask: the session's (persona's), else the gateway's
+            vad_threshold = settings.vad_threshold if settings.vad_threshold is not None else engine.vad_threshold
         self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold), engine.min_speech_ms,
                                         max(engine.hangover_ms, engine.endpoint_max_ms) if adaptive else engine.hangover_ms)
         self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0

@@ -101,6 +101,7 @@ class Reply:
         tools = self.settings.tools_by_name
         # The model's first tool-call token comes before its name: hold early only if some tool is a look-up.
         holds_early = any(self.engine.tools.holds(t) for t in self.settings.tools)
+        options = self.settings.llm.options(self.engine.llm_options)  # a persona may set its own
         spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
             splitter = SentenceSplitter()
@@ -109,7 +110,7 @@ class Reply:
             asked = time.monotonic()
             offered = specs if round_ < self.engine.max_tool_rounds else []  # last round must answer in words
             # aclosing: a barge-in stops generation now, not when the generator is collected.
-            async with contextlib.aclosing(self.engine.llm.reply(messages, offered, self.engine.llm_options)) as outs:
+            async with contextlib.aclosing(self.engine.llm.reply(messages, offered, options)) as outs:
                 async for out in outs:
                     if self.state.llm_first_token_ms is None:
                         self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)

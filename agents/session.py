@@ -5,8 +5,27 @@ from dataclasses import dataclass, field
 
 from agents.languages import reply_instruction
 from agents.ports import TurnRecord
-from agents.providers.llm.base import Message, ToolCallRequest
+from agents.providers.llm.base import LLMOptions, Message, ToolCallRequest
 from agents.tools.spec import ToolDefinition
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """A session's (a persona's) own LLM settings; None leaves the gateway's [llm] setting."""
+
+    model: str | None = None  # another model the LLM server offers (openai provider); None = the configured one
+    temperature: float | None = None  # 0.0-2.0
+    max_tokens: int | None = None  # longest reply, in tokens
+
+    def options(self, default: LLMOptions) -> LLMOptions:
+        if self.model is None and self.temperature is None and self.max_tokens is None:
+            return default
+        extra = {**default.extra, "model": self.model} if self.model is not None else default.extra
+        return LLMOptions(
+            temperature=default.temperature if self.temperature is None else self.temperature,
+            max_tokens=default.max_tokens if self.max_tokens is None else self.max_tokens,
+            extra=extra,
+        )
 
 
 @dataclass(frozen=True)
@@ -22,6 +41,9 @@ class SessionSettings:
     max_turns: int | None = None  # None = unlimited; counts user and assistant turns
     greeting: str | None = None
     transfer_targets: tuple[str, ...] = ()  # where transfer_call may send the caller (E.164 or sip: URIs)
+    vad_threshold: float | None = None  # 0.0-1.0; None = the engine's default (a stream may still override)
+    llm: LLMSettings = LLMSettings()
+    recording: bool = False  # record both sides (the engine's recorder, if the gateway gave it one)
 
     @property
     def tools_by_name(self) -> dict[str, ToolDefinition]:

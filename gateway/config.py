@@ -171,6 +171,15 @@ class TwilioConfig:
     validate_signatures: bool = _setting(True, "check X-Twilio-Signature; false only for local testing")
 
 
+@dataclass(frozen=True)
+class RoutingConfig:
+    """[routing]: which persona answers a call to a number no route names."""
+
+    default_persona: str | None = _setting(
+        None, "persona_id for calls to unrouted numbers (PARLEY_ROUTING_DEFAULT_PERSONA); unset = polite hang-up; "
+        "a default route set through the API wins")
+
+
 def _default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "parley"
@@ -193,6 +202,11 @@ class Config:
     tools: ToolsConfig = field(default_factory=ToolsConfig)
     sip: SIPConfig = field(default_factory=SIPConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    # [personas.<persona_id>] tables: the persona's fields as in POST /v1/personas, plus `numbers`, the
+    # E.164 numbers / SIP user parts routed to it. Checked at start-up for shape, against the loaded
+    # voices and tools once the models are in (gateway/personas.py). No environment override.
+    personas: Mapping[str, Mapping] = field(default_factory=lambda: types.MappingProxyType({}), metadata={"raw": True})
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -210,7 +224,24 @@ class Config:
         return f"http://{host}:{port if port is not None else self.server.port}"
 
 
-_SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Config) if f.default_factory is not dataclasses.MISSING}  # type: ignore[misc]
+_RAW = {f.name for f in dataclasses.fields(Config) if f.metadata.get("raw")}  # tables kept as written
+_SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Config) if f.default_factory is not dataclasses.MISSING and f.name not in _RAW}  # type: ignore[misc]
+_PERSONA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _personas(value) -> Mapping[str, Mapping]:
+    """[personas.<id>] tables: ids and shapes here; the fields themselves once models are loaded."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"invalid setting personas: expected [personas.<persona_id>] tables, got {value!r}")
+    for persona_id, table in value.items():
+        if not _PERSONA_ID.fullmatch(persona_id):
+            raise ConfigError(f"invalid persona id {persona_id!r} in [personas]: use 1-64 letters, digits, _ or -")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"invalid setting personas.{persona_id}: expected a table, got {table!r}")
+        numbers = table.get("numbers", [])
+        if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+            raise ConfigError(f"invalid setting personas.{persona_id}.numbers: expected a list of strings")
+    return types.MappingProxyType({k: types.MappingProxyType(dict(v)) for k, v in value.items()})
 
 
 def env_name(section: str | None, key: str) -> str:
@@ -285,6 +316,10 @@ def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str
             where = f"{section}.{key}" if section else key
             raise ConfigError(f"unknown setting {where} in the configuration file (known: {', '.join(sorted(known))})")
     for f in dataclasses.fields(cls):
+        if section is None and f.name in _RAW:
+            if f.name in table:
+                values[f.name] = _personas(table[f.name])
+            continue
         if section is None and f.name in _SECTIONS:
             sub = table.get(f.name, {})
             if not isinstance(sub, Mapping):
@@ -303,6 +338,8 @@ def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str
 def known_env_names() -> set[str]:
     names = {"PARLEY_CONFIG"}
     for f in dataclasses.fields(Config):
+        if f.name in _RAW:
+            continue
         if f.name in _SECTIONS:
             names.update(env_name(f.name, sf.name) for sf in dataclasses.fields(_SECTIONS[f.name]))
         else:

@@ -31,6 +31,7 @@ class Models:
     voices: dict[str, VoiceInfo] = field(default_factory=dict)
     languages: frozenset[str] = frozenset()  # what both the ASR hears and some voice speaks
     registry: ToolRegistry = field(default_factory=ToolRegistry)
+    llm_models: frozenset[str] | None = frozenset()  # what a session's llm.model may name; None = any (a server)
     silero: SileroModel | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
@@ -117,6 +118,8 @@ def build_engine(config: Config, models: Models) -> None:
     if load is not None:
         load()
     _warm(llm)
+    # An OpenAI-compatible server may offer several models; the in-process one has just its own.
+    models.llm_models = None if config.llm.provider == "openai" else frozenset({str(getattr(llm, "model", ""))})
     tts = _make_tts(config)
     spoken = {lang for voice in tts.voices() for lang in voice.languages}
     models.languages = frozenset(asr.languages) & spoken
@@ -135,6 +138,7 @@ def build_engine(config: Config, models: Models) -> None:
         tools=ToolRunner(models.registry, timeout_s=config.sessions.tool_timeout_s),
         make_vad=make_vad,
         llm_options=LLMOptions(temperature=config.llm.temperature, max_tokens=config.llm.max_tokens),
+        vad_threshold=config.vad.threshold,
         min_speech_ms=config.vad.min_speech_ms,
         hangover_ms=config.vad.hangover_ms,
         endpoint_min_ms=config.vad.endpoint_min_ms,

@@ -82,7 +82,7 @@ async def create_conversation(request: web.Request) -> web.Response:
     key = await authenticate(request, storage)
     models = loaded_models(request)
     body = await _json_body(request)
-    parsed = parse_create(body, models.voices, models.languages, models.registry)
+    parsed = parse_create(body, models.voices, models.languages, models.registry, models.llm_models)
     if parsed.persona_id is not None:
         raise NotFound(f"no persona {parsed.persona_id!r}", param="persona_id")
     now = datetime.now(UTC)
@@ -91,16 +91,7 @@ async def create_conversation(request: web.Request) -> web.Response:
         session_id="conv_" + secrets.token_hex(8),
         owner_key_id=key.key_id,
         status="ready",
-        settings={
-            "voice_id": parsed.voice_id,
-            "system_prompt": parsed.system_prompt,
-            "language": parsed.language,
-            "tools": [tool.to_wire() for tool in parsed.tools],
-            "context_window": parsed.context_window,
-            "max_turns": parsed.max_turns,
-            "greeting": parsed.greeting,
-            "transfer_targets": list(parsed.transfer_targets),
-        },
+        settings=parsed.settings(),
         created_at=now,
         last_activity_at=now,
         metadata=parsed.metadata,

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from agents.errors import InvalidRequest
 from agents.providers.tts.base import VoiceInfo
+from agents.session import LLMSettings
 from agents.tools.builtins import is_transfer_target
 from agents.tools.registry import ToolRegistry
 from agents.tools.spec import ToolDefinition, normalise_parameters
@@ -14,7 +15,9 @@ from agents.tools.spec import ToolDefinition, normalise_parameters
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FIELDS = {"voice_id", "system_prompt", "language", "tools", "context_window", "max_turns",
-           "persona_id", "greeting", "metadata", "transfer_targets"}
+           "persona_id", "greeting", "metadata", "transfer_targets", "vad_threshold", "llm", "recording"}
+_LLM_FIELDS = {"model", "temperature", "max_tokens"}
+MAX_LLM_TOKENS = 4096
 _TOOL_FIELDS = {"name", "description", "parameters", "url", "timeout_s", "cancel_on_interrupt"}
 MAX_PROMPT_CHARS = 20_000
 MAX_URL_CHARS = 2048
@@ -34,6 +37,63 @@ class CreateRequest:
     metadata: dict | None
     persona_id: str | None
     transfer_targets: tuple[str, ...] = ()
+    vad_threshold: float | None = None
+    llm: LLMSettings = LLMSettings()
+    recording: bool = False
+
+    def settings(self) -> dict:
+        """The session's settings as stored with it (SessionRecord.settings, JSON-ready)."""
+        return {
+            "voice_id": self.voice_id,
+            "system_prompt": self.system_prompt,
+            "language": self.language,
+            "tools": [tool.to_wire() for tool in self.tools],
+            "context_window": self.context_window,
+            "max_turns": self.max_turns,
+            "greeting": self.greeting,
+            "transfer_targets": list(self.transfer_targets),
+            "vad_threshold": self.vad_threshold,
+            "llm": {name: getattr(self.llm, name) for name in sorted(_LLM_FIELDS) if getattr(self.llm, name) is not None},
+            "recording": self.recording,
+        }
+
+
+def _number(body: dict, name: str, low: float, high: float, param: str | None = None):
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        where = param or name
+        raise InvalidRequest(f"{where} must be a number from {low:g} to {high:g}, got {value!r}",
+                             param=where.split(".")[0])
+    return float(value)
+
+
+def parse_llm(value, llm_models: frozenset[str] | None) -> LLMSettings:
+    """`llm`: {model, temperature, max_tokens}, each optional; `llm_models` None accepts any model name."""
+    if value is None:
+        return LLMSettings()
+    if not isinstance(value, dict):
+        raise InvalidRequest("llm must be an object {model, temperature, max_tokens}", param="llm")
+    unknown = set(value) - _LLM_FIELDS
+    if unknown:
+        raise InvalidRequest(f"llm has unknown field(s): {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(sorted(_LLM_FIELDS))})", param="llm")
+    model = value.get("model")
+    if model is not None:
+        if not isinstance(model, str) or not model.strip() or len(model) > 200:
+            raise InvalidRequest("llm.model must be a non-empty model name", param="llm")
+        if llm_models is not None and model not in llm_models:
+            offered = ", ".join(sorted(llm_models)) or "none"
+            raise InvalidRequest(f"llm.model {model!r} is not available (available: {offered})", param="llm")
+    max_tokens = value.get("max_tokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
+                                   or not 1 <= max_tokens <= MAX_LLM_TOKENS):
+        raise InvalidRequest(f"llm.max_tokens must be an integer from 1 to {MAX_LLM_TOKENS}, got {max_tokens!r}",
+                             param="llm")
+    return LLMSettings(model=model, temperature=_number(value, "temperature", 0.0, 2.0, "llm.temperature"),
+                       max_tokens=max_tokens)
 
 
 def _integer(body: dict, name: str, default, minimum: int, nullable: bool = False):
@@ -166,7 +226,7 @@ def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str
 
 
 def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
-                 registry: ToolRegistry) -> CreateRequest:
+                 registry: ToolRegistry, llm_models: frozenset[str] | None = None) -> CreateRequest:
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     unknown = set(body) - _FIELDS
@@ -197,6 +257,9 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
     if persona_id is not None and not isinstance(persona_id, str):
         raise InvalidRequest("persona_id must be a string", param="persona_id")
     transfer_targets = parse_transfer_targets(body.get("transfer_targets"))
+    recording = body.get("recording", False)
+    if not isinstance(recording, bool):
+        raise InvalidRequest("recording must be true or false", param="recording")
     return CreateRequest(
         voice_id=voice_id,
         system_prompt=system_prompt,
@@ -208,4 +271,7 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
         metadata=metadata,
         persona_id=persona_id,
         transfer_targets=transfer_targets,
+        vad_threshold=_number(body, "vad_threshold", 0.0, 1.0),
+        llm=parse_llm(body.get("llm"), llm_models),
+        recording=recording,
     )
