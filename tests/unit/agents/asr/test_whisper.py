@@ -25,15 +25,15 @@ def order_clip():
 
 @pytest.fixture
 def count_transcribe(whisper_asr, monkeypatch):
-    """Counts the model's transcribe() calls (on any thread) for the test's duration."""
+    """Counts the recogniser's decodes (on any thread) for the test's duration."""
     calls = []
-    real = whisper_asr.model.transcribe
+    real = whisper_asr.transcribe
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(whisper_asr.model, "transcribe", counting)
+    monkeypatch.setattr(whisper_asr, "transcribe", counting)
     return calls
 
 
