@@ -8,12 +8,13 @@ import structlog
 from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
-from gateway import health
+from gateway import admin, health
 from gateway.api import conversations, stream, tools
 from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.keys import CONFIG, LIVE, MODELS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
+from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
 from gateway.webhooks import secret_path, webhook_secret, wire_tools
 
@@ -80,8 +81,8 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _close_streams(app: web.Application) -> None:
     # Shutdown: live calls get a clean close instead of a dropped socket.
-    for connection in list(app[LIVE].values()):
-        await connection.ws.close(message=b"server shutting down")
+    for live in list(app[LIVE].values()):
+        await live.disconnect("server shutting down")
 
 
 def create_app(config: Config, models: Models | None = None) -> web.Application:
@@ -95,9 +96,11 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app.cleanup_ctx.append(_webhooks_ctx)
     if models is None:
         app.cleanup_ctx.append(_models_ctx)
+    app.cleanup_ctx.append(sip_ctx)  # after storage: its calls store their end as they hang up
     app.on_shutdown.append(_close_streams)
     health.add_routes(app)
     conversations.add_routes(app)
     stream.add_routes(app)
     tools.add_routes(app)
+    admin.setup(app)
     return app

@@ -6,9 +6,11 @@ from agents.tools.webhook import WebhookClient
 from gateway.config import Config
 from gateway.models import Models
 from gateway.storage import Storage
+from sip.ua import UserAgent
 
 CONFIG = web.AppKey("config", Config)
 STORAGE = web.AppKey("storage", Storage)
 MODELS = web.AppKey("models", Models)
-LIVE = web.AppKey("live", dict)  # session_id -> the StreamConnection carrying it on this node
+LIVE = web.AppKey("live", dict)  # session_id -> the LiveSession (gateway/call_session.py) running it on this node
 WEBHOOKS = web.AppKey("webhooks", WebhookClient)  # the process's one HTTP client for webhook tools
+SIP_AGENT = web.AppKey("sip_agent", UserAgent)  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)

@@ -8,23 +8,21 @@ through a PacedSink and the same ordered writer as the events (SPEC §4).
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
 
 import structlog
 from aiohttp import WSMsgType, web
 
 from agents.errors import Conflict, Forbidden, InvalidRequest
 from agents.events import Event, SessionStarted, Transcript, TurnEnd
-from agents.loop import DTMF_KEYS, ENGINE_RATE, Conversation
+from agents.loop import DTMF_KEYS, ENGINE_RATE
 from agents.playout import PacedSink
 from agents.ports import CallControlError
-from agents.session import History, SessionSettings, turn_number
-from agents.tools.spec import ToolDefinition
+from agents.session import History, turn_number
 from gateway.api.conversations import load_owned, loaded_models
 from gateway.auth import authenticate, hash_key
-from gateway.keys import LIVE, MODELS, STORAGE
+from gateway.call_session import LiveSession
+from gateway.keys import STORAGE
 from gateway.storage import SessionRecord
-from gateway.webhooks import wire_tools
 from media.codecs import make_codec
 from media.errors import AudioFormatError
 from media.resample import Resampler
@@ -74,16 +72,6 @@ async def _authorised_session(request: web.Request) -> SessionRecord:
     return await load_owned(request, key, session_id)
 
 
-def _settings(session: SessionRecord) -> SessionSettings:
-    s = session.settings
-    return SessionSettings(
-        session_id=session.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
-        language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
-        context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
-        transfer_targets=tuple(s.get("transfer_targets") or ()),
-    )
-
-
 class StreamConnection:
     """One WebSocket bound to one Conversation; also the conversation's CallControl (agents/ports.py)."""
 
@@ -96,8 +84,7 @@ class StreamConnection:
         self.inbound = Resampler(sample_rate, ENGINE_RATE)
         self._out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self.sink = PacedSink(sample_rate, self._send_audio)
-        self.vad_threshold = vad_threshold
-        self.conversation: Conversation | None = None
+        self.live = LiveSession(request.app, session, self, vad_threshold)
         self._last_error: dict[str, float] = {}  # error code -> when it was last sent
         self._writer_task: asyncio.Task | None = None
         self._finishing: asyncio.Future | None = None
@@ -115,16 +102,21 @@ class StreamConnection:
         self._last_error[code] = now
         self._out.put_nowait(json.dumps({"type": "error", "code": code, "message": message}))
 
-    async def end(self, reason: str) -> None:
-        """End the session from outside (DELETE): session_ended goes out, then the socket closes."""
-        if self.conversation is not None:
-            await self.conversation.end(reason)  # sets `ended`, which closes the socket
+    # -- Door (gateway/call_session.py) -----------------------------------------------------------
+
+    async def finish(self) -> None:
+        """The session ended: send what is queued (session_ended last), then close the socket."""
+        await self._finish(b"session ended")
+
+    async def disconnect(self, message: str) -> None:
+        await self.ws.close(message=message.encode())
 
     # -- CallControl: what the engine's call-control tools may do on this channel -----------------
 
     async def hang_up(self, reason: str) -> None:
         """end_call: session_ended is already queued; send what is queued, then close the socket."""
         log.info("hang_up", reason=reason)
+        await self.live.record_end()
         await self._finish(b"hangup")
 
     async def transfer(self, target: str) -> None:
@@ -142,7 +134,6 @@ class StreamConnection:
     async def _flush_and_close(self, message: bytes) -> None:
         self._out.put_nowait(None)  # the writer sends everything queued (session_ended last), then stops
         await asyncio.gather(self._writer_task, return_exceptions=True)
-        await self._record_end()
         await self.ws.close(message=message)
 
     async def _writer(self) -> None:
@@ -156,59 +147,33 @@ class StreamConnection:
             log.info("stream_client_gone")
 
     async def run(self, last_turn_id: str | None) -> web.WebSocketResponse:
-        request, storage = self.request, self.request.app[STORAGE]
-        wire_tools(request.app)  # normally done as the models turned ready; cheap to make sure
-        engine = request.app[MODELS].engine
-        await self.ws.prepare(request)
+        storage = self.request.app[STORAGE]
+        await self.ws.prepare(self.request)
         writer = self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
-        turns = await storage.list_turns(self.session.session_id)
-        # A turn id the client saw but that was never stored (noise with no words) is not issued again.
-        seen = turn_number(last_turn_id) if last_turn_id is not None else 0
-        history = History.of(turns, max(self.session.last_turn_number, seen))
-        self.emit(SessionStarted(self.session.session_id, last_turn_id is not None,
-                                 turns[-1].turn_id if turns else None))
-        if last_turn_id is not None:  # resume: replay what the client missed, nothing twice
-            for turn in turns:
-                if turn_number(turn.turn_id) > turn_number(last_turn_id):
-                    self.emit(Transcript(turn.role, turn.text, True, turn.turn_id))
-                    self.emit(TurnEnd(turn.role, turn.turn_id, turn.duration_ms, turn.interrupted))
-        conversation = self.conversation = Conversation(
-            engine, _settings(self.session), history, self.sink, self.emit, storage, self.vad_threshold,
-            control=self,
-        )
-        await storage.set_session_status(self.session.session_id, "active", started_at=datetime.now(UTC))
-        conversation.start()
-        closer = asyncio.create_task(self._close_when_ended(), name="ws-closer")
         try:
+            await self.live.claim()
+            turns = await storage.list_turns(self.session.session_id)
+            # A turn id the client saw but that was never stored (noise with no words) is not issued again.
+            seen = turn_number(last_turn_id) if last_turn_id is not None else 0
+            history = History.of(turns, max(self.session.last_turn_number, seen))
+            self.emit(SessionStarted(self.session.session_id, last_turn_id is not None,
+                                     turns[-1].turn_id if turns else None))
+            if last_turn_id is not None:  # resume: replay what the client missed, nothing twice
+                for turn in turns:
+                    if turn_number(turn.turn_id) > turn_number(last_turn_id):
+                        self.emit(Transcript(turn.role, turn.text, True, turn.turn_id))
+                        self.emit(TurnEnd(turn.role, turn.turn_id, turn.duration_ms, turn.interrupted))
+            await self.live.start(history)
             await self._receive()
         finally:
-            closer.cancel()
-            if not conversation.ended.is_set():
-                await conversation.close()
-            await self.sink.aclose()
+            await self.live.stop(None)  # a dropped stream can be resumed: close the session, do not end it
             self._out.put_nowait(None)
-            await asyncio.gather(writer, closer, *([self._finishing] if self._finishing else []),
-                                 return_exceptions=True)
-            await self._record_end()
+            await asyncio.gather(writer, *([self._finishing] if self._finishing else []), return_exceptions=True)
             await self.ws.close()
         return self.ws
 
-    async def _close_when_ended(self) -> None:
-        assert self.conversation is not None
-        await self.conversation.ended.wait()
-        if self.conversation.end_reason is None:
-            return  # closed by us, not ended
-        await self._finish(b"session ended")
-
-    async def _record_end(self) -> None:
-        assert self.conversation is not None
-        if self.conversation.end_reason is not None:
-            await self.request.app[STORAGE].set_session_status(
-                self.session.session_id, "ended", ended_at=datetime.now(UTC), end_reason=self.conversation.end_reason
-            )
-
     async def _receive(self) -> None:
-        conversation = self.conversation
+        conversation = self.live.conversation
         assert conversation is not None
         async for msg in self.ws:
             if msg.type == WSMsgType.BINARY:
@@ -222,7 +187,7 @@ class StreamConnection:
                 break
 
     async def _control(self, text: str) -> None:
-        conversation = self.conversation
+        conversation = self.live.conversation
         assert conversation is not None
         try:
             message = json.loads(text)
@@ -260,19 +225,12 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if session.status == "ended":
         raise Conflict(f"conversation {session.session_id} has ended", param="session_id")
     loaded_models(request)
-    live = request.app[LIVE]
-    previous = live.get(session.session_id)
-    if previous is not None:  # a reconnecting client takes over from its dead connection
-        await previous.ws.close(message=b"replaced by a new connection")
     connection = StreamConnection(request, session, sample_rate, encoding, vad_threshold)
-    live[session.session_id] = connection
     structlog.contextvars.bind_contextvars(channel="api", session_id=session.session_id)
     log.info("stream_opened", encoding=encoding, sample_rate=sample_rate, resumed=last_turn_id is not None)
     try:
         return await connection.run(last_turn_id)
     finally:
-        if live.get(session.session_id) is connection:
-            del live[session.session_id]
         log.info("stream_closed")
         structlog.contextvars.clear_contextvars()
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from gateway.storage.admin import AdminStorage
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyRecord:
@@ -45,6 +47,7 @@ class SessionRecord:
     persona_id: str | None = None
     caller: str | None = None
     called: str | None = None
+    call_sid: str | None = None  # the telephony call carrying it (Twilio CallSid, SIP Call-ID)
     total_turns: int = 0
     last_turn_number: int = 0
     started_at: datetime | None = None  # first stream connected
@@ -66,9 +69,13 @@ class SessionStorage(Protocol):
 
     async def get_session(self, session_id: str) -> SessionRecord | None: ...
 
+    async def find_session_by_call(self, call_sid: str) -> SessionRecord | None:
+        """The newest session of the telephony call `call_sid`, if any."""
+
     async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
-                            limit: int, cursor: str | None) -> SessionPage:
-        """Newest first; `owner_key_id` None lists every owner's (admin)."""
+                            limit: int, cursor: str | None, *, channel: str | None = None,
+                            number: str | None = None) -> SessionPage:
+        """Newest first; `owner_key_id` None lists every owner's (admin); `number` matches called or caller."""
 
     async def set_session_status(self, session_id: str, status: str, *, started_at: datetime | None = None,
                                  ended_at: datetime | None = None, end_reason: str | None = None,
@@ -84,7 +91,7 @@ class SessionStorage(Protocol):
         """Delete sessions (and their turns) deleted before `before`; returns how many."""
 
 
-class Storage(KeyStorage, SessionStorage, Protocol):
+class Storage(KeyStorage, SessionStorage, AdminStorage, Protocol):
     """Everything the gateway stores. Implementations are safe to share across the event loop's tasks."""
 
     async def open(self) -> None:

@@ -9,6 +9,7 @@ import aiosqlite
 from agents.ports import ToolCallRecord, TurnRecord
 from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord
 from gateway.storage.cursor import decode_cursor, encode_cursor
+from gateway.storage.sqlite_admin import ADMIN_TABLES, AdminTables
 
 # Each entry upgrades the schema by one version; never edit a released entry, append.
 MIGRATIONS: tuple[str, ...] = (
@@ -63,6 +64,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, number)
     );
     """,
+    """
+    ALTER TABLE sessions ADD COLUMN call_sid TEXT;
+    CREATE INDEX sessions_call_sid ON sessions (call_sid) WHERE call_sid IS NOT NULL;
+    """,
+    ADMIN_TABLES,
 )
 
 
@@ -70,7 +76,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SQLiteStorage:
+class SQLiteStorage(AdminTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
@@ -147,12 +153,12 @@ class SQLiteStorage:
     async def create_session(self, session: SessionRecord) -> None:
         await self.db.execute(
             "INSERT INTO sessions (session_id, owner_key_id, status, channel, settings, metadata, stream_token_hash,"
-            " persona_id, caller, called, total_turns, last_turn_number, created_at, last_activity_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " persona_id, caller, called, call_sid, total_turns, last_turn_number, created_at, last_activity_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (session.session_id, session.owner_key_id, session.status, session.channel, json.dumps(session.settings),
              json.dumps(session.metadata) if session.metadata is not None else None, session.stream_token_hash,
-             session.persona_id, session.caller, session.called, session.total_turns, session.last_turn_number,
-             session.created_at.isoformat(), session.last_activity_at.isoformat()),
+             session.persona_id, session.caller, session.called, session.call_sid, session.total_turns,
+             session.last_turn_number, session.created_at.isoformat(), session.last_activity_at.isoformat()),
         )
         await self.db.commit()
 
@@ -161,9 +167,23 @@ class SQLiteStorage:
             row = await cur.fetchone()
             return self._session(row, cur.description) if row else None
 
+    async def find_session_by_call(self, call_sid: str) -> SessionRecord | None:
+        async with self.db.execute(
+            "SELECT * FROM sessions WHERE call_sid = ? ORDER BY created_at DESC LIMIT 1", (call_sid,)
+        ) as cur:
+            row = await cur.fetchone()
+            return self._session(row, cur.description) if row else None
+
     async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
-                            limit: int, cursor: str | None) -> SessionPage:
+                            limit: int, cursor: str | None, *, channel: str | None = None,
+                            number: str | None = None) -> SessionPage:
         where, args = [], []
+        if channel is not None:
+            where.append("channel = ?")
+            args.append(channel)
+        if number is not None:
+            where.append("(called = ? OR caller = ?)")
+            args += [number, number]
         if owner_key_id is not None:
             where.append("owner_key_id = ?")
             args.append(owner_key_id)

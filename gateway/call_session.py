@@ -1,0 +1,166 @@
+"""Running a stored session on a door, the same for every door (API stream, Twilio, SIP).
+
+A door owns one connection and its wire (decoding audio in, pacing audio out,
+mapping control); everything else about a live session is here: the session's
+settings from its stored record, the Conversation built on the door's sink,
+events and call control, the node's live registry (so DELETE and a call status
+callback can end it), the stored status (`active`, then `ended` with its
+reason) and the turns (the Conversation stores them through the storage).
+
+    door = MyDoor(...)                       # has sink, emit, finish, disconnect + CallControl
+    live = LiveSession(app, record, door)
+    await live.start()                       # registered, active, greeting queued
+    ...                                      # the door feeds live.conversation
+    await live.stop("hangup")                # the call is over (None: a resumable stream went away)
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Protocol
+
+import structlog
+from aiohttp import web
+
+from agents.events import EndReason, Event
+from agents.loop import Conversation
+from agents.playout import PacedSink
+from agents.ports import CallControl
+from agents.session import History, SessionSettings
+from agents.tools.spec import ToolDefinition
+from gateway.keys import LIVE, MODELS, STORAGE
+from gateway.storage import SessionRecord
+from gateway.webhooks import wire_tools
+
+log = structlog.get_logger(__name__)
+
+
+class Door(CallControl, Protocol):
+    """What a door gives the session it carries, besides its CallControl (hang_up, transfer, send_dtmf)."""
+
+    sink: PacedSink
+
+    def emit(self, event: Event) -> None:
+        """Every event of the conversation, in order (the API stream sends them; a phone door may not)."""
+
+    async def finish(self) -> None:
+        """The session ended (session_ended was emitted, the end is stored): deliver what is queued,
+        then end the call or close the connection. May be called again (end_call's hang_up): once is enough."""
+
+    async def disconnect(self, message: str) -> None:
+        """Drop the connection now (server shutdown, a newer connection took over the session)."""
+
+
+def session_settings(record: SessionRecord) -> SessionSettings:
+    """The engine's settings of a stored session (what create, or a persona, decided)."""
+    s = record.settings
+    return SessionSettings(
+        session_id=record.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
+        language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
+        context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
+        transfer_targets=tuple(s.get("transfer_targets") or ()),
+    )
+
+
+class LiveSession:
+    """One stored session running on this node: its Conversation and the door carrying it.
+
+    Lives in app[LIVE] from `start()` to `stop()`. When the conversation ends
+    (end_call, max_turns, idle timeout, DELETE, a status callback) the end is
+    stored and the door told to `finish()`.
+    """
+
+    def __init__(self, app: web.Application, record: SessionRecord, door: Door,
+                 vad_threshold: float | None = None) -> None:
+        self.app = app
+        self.record = record
+        self.door = door
+        self.vad_threshold = vad_threshold
+        self.conversation: Conversation | None = None
+        self._watcher: asyncio.Task | None = None
+        self._recorded: asyncio.Future | None = None
+        self._stopped = False
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+    async def claim(self) -> None:
+        """Take the session over on this node: a connection still carrying it (a client reconnecting
+        after its connection died) is dropped. `start()` claims it if this was not done before."""
+        live = self.app[LIVE]
+        previous = live.get(self.session_id)
+        if previous is not None and previous is not self:
+            await previous.disconnect("replaced by a new connection")
+        live[self.session_id] = self
+
+    async def start(self, history: History | None = None) -> Conversation:
+        """Mark the session active and start its conversation (a greeting is queued at once).
+        `history` defaults to the stored turns."""
+        app, storage = self.app, self.app[STORAGE]
+        wire_tools(app)  # normally done as the models turned ready; cheap to make sure
+        if app[LIVE].get(self.session_id) is not self:
+            await self.claim()
+        if history is None:
+            history = History.of(await storage.list_turns(self.session_id), self.record.last_turn_number)
+        door = self.door
+        # No threshold given: the Conversation's own default (the session's, else the gateway's).
+        threshold = {} if self.vad_threshold is None else {"vad_threshold": self.vad_threshold}
+        conversation = self.conversation = Conversation(
+            app[MODELS].engine, session_settings(self.record), history, door.sink, door.emit, storage,
+            control=door, **threshold,
+        )
+        await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
+        conversation.start()
+        self._watcher = asyncio.create_task(self._finish_when_ended(), name=f"live-{self.session_id}")
+        return conversation
+
+    async def end(self, reason: EndReason) -> None:
+        """End the session from outside (DELETE, a call status callback): session_ended goes out,
+        the end is stored, then the door finishes the call."""
+        if self.conversation is not None:
+            await self.conversation.end(reason)
+
+    async def disconnect(self, message: str) -> None:
+        await self.door.disconnect(message)
+
+    async def record_end(self) -> None:
+        """Store the end (status ended, its reason) once the conversation has ended with a reason; once,
+        whoever asks first. A door that closes its connection itself awaits this first, so a client that
+        sees the close finds the session ended."""
+        conversation = self.conversation
+        if conversation is None or conversation.end_reason is None:
+            return
+        if self._recorded is None:
+            self._recorded = asyncio.ensure_future(self.app[STORAGE].set_session_status(
+                self.session_id, "ended", ended_at=datetime.now(UTC), end_reason=conversation.end_reason))
+        await asyncio.shield(self._recorded)
+
+    async def stop(self, reason: EndReason | None) -> None:
+        """The door's connection is over. A call is over for good: end the session with `reason`; a
+        resumable stream (reason None) only closes it, emitting nothing. Stores the end, leaves the
+        registry; safe to call more than once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        conversation = self.conversation
+        if self._watcher is not None:
+            self._watcher.cancel()
+        if conversation is not None and not conversation.ended.is_set():
+            if reason is not None:
+                await conversation.end(reason)
+            else:
+                await conversation.close()
+        await self.door.sink.aclose()
+        await asyncio.gather(*[t for t in (self._watcher,) if t is not None], return_exceptions=True)
+        await self.record_end()
+        live = self.app[LIVE]
+        if live.get(self.session_id) is self:
+            del live[self.session_id]
+
+    async def _finish_when_ended(self) -> None:
+        assert self.conversation is not None
+        await self.conversation.ended.wait()
+        if self.conversation.end_reason is None:
+            return  # closed by the door, not ended
+        await self.record_end()
+        await self.door.finish()
