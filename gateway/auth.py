@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from agents.errors import Unauthorized
+from agents.errors import Forbidden, Unauthorized
 from gateway.storage import ApiKeyRecord, Storage
 
 KEY_PREFIX = "pk_"
@@ -53,4 +53,12 @@ async def authenticate(request, storage: Storage, allow_query_token: bool = Fals
     record = await check_api_key(storage, key.strip())
     if record is None:
         raise Unauthorized("invalid or revoked API key")
+    return record
+
+
+async def authenticate_admin(request, storage: Storage, doing: str) -> ApiKeyRecord:
+    """The request's key, which must be an admin key (SPEC §7): 401 without a valid key, 403 for a client key."""
+    record = await authenticate(request, storage)
+    if not record.admin:
+        raise Forbidden(f"{doing} needs an admin key (parley keys create --admin)")
     return record

@@ -25,7 +25,7 @@ from agents.events import EndReason, Event
 from agents.loop import Conversation
 from agents.playout import PacedSink
 from agents.ports import CallControl
-from agents.session import History, SessionSettings
+from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
 from gateway.keys import LIVE, MODELS, STORAGE
 from gateway.storage import SessionRecord
@@ -57,7 +57,8 @@ def session_settings(record: SessionRecord) -> SessionSettings:
         session_id=record.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
         language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
         context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
-        transfer_targets=tuple(s.get("transfer_targets") or ()),
+        transfer_targets=tuple(s.get("transfer_targets") or ()), vad_threshold=s.get("vad_threshold"),
+        llm=LLMSettings(**(s.get("llm") or {})), recording=bool(s.get("recording")),
     )
 
 

@@ -19,6 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.errors import InvalidRequest
+from gateway.numbers import parse_number
+
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the message names it."""
@@ -235,6 +238,7 @@ def _personas(value) -> Mapping[str, Mapping]:
     """[personas.<id>] tables: ids and shapes here; the fields themselves once models are loaded."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"invalid setting personas: expected [personas.<persona_id>] tables, got {value!r}")
+    routed: dict[str, str] = {}  # number -> the persona it is routed to
     for persona_id, table in value.items():
         if not _PERSONA_ID.fullmatch(persona_id):
             raise ConfigError(f"invalid persona id {persona_id!r} in [personas]: use 1-64 letters, digits, _ or -")
@@ -243,6 +247,15 @@ def _personas(value) -> Mapping[str, Mapping]:
         numbers = table.get("numbers", [])
         if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
             raise ConfigError(f"invalid setting personas.{persona_id}.numbers: expected a list of strings")
+        for number in numbers:
+            try:
+                key = parse_number(number)
+            except InvalidRequest as exc:
+                raise ConfigError(f"invalid setting personas.{persona_id}.numbers: {exc.message}") from None
+            if key in routed:
+                raise ConfigError(f"invalid setting personas.{persona_id}.numbers: {number!r} is already routed to "
+                                  f"persona {routed[key]!r}")
+            routed[key] = persona_id
     return types.MappingProxyType({k: types.MappingProxyType(dict(v)) for k, v in value.items()})
 
 

@@ -11,9 +11,12 @@ from gateway.api.validation import parse_create
 from gateway.auth import authenticate, hash_key
 from gateway.keys import CONFIG, LIVE, MODELS, STORAGE
 from gateway.models import Models
+from gateway.numbers import normalise_number
+from gateway.routing import persona_request
 from gateway.storage import SessionRecord
 
 STATUSES = ("ready", "active", "ended")
+CHANNELS = ("api", "twilio", "sip")
 
 
 def loaded_models(request: web.Request) -> Models:
@@ -51,9 +54,13 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
         "last_activity_at": iso(session.last_activity_at),
         "websocket_url": websocket_url(request, session.session_id),
     }
-    for name in ("greeting",):
+    for name in ("greeting", "vad_threshold"):
         if settings.get(name) is not None:
             body[name] = settings[name]
+    if settings.get("llm"):
+        body["llm"] = settings["llm"]
+    if settings.get("recording"):
+        body["recording"] = True
     if settings.get("transfer_targets"):
         body["transfer_targets"] = settings["transfer_targets"]
     if session.metadata is not None:
@@ -70,7 +77,7 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
     return body
 
 
-async def _json_body(request: web.Request):
+async def json_body(request: web.Request):
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -81,10 +88,17 @@ async def create_conversation(request: web.Request) -> web.Response:
     storage = request.app[STORAGE]
     key = await authenticate(request, storage)
     models = loaded_models(request)
-    body = await _json_body(request)
-    parsed = parse_create(body, models.voices, models.languages, models.registry, models.llm_models)
-    if parsed.persona_id is not None:
-        raise NotFound(f"no persona {parsed.persona_id!r}", param="persona_id")
+    body = await json_body(request)
+    persona_id = body.get("persona_id") if isinstance(body, dict) else None
+    if persona_id is None:
+        parsed = parse_create(body, models.voices, models.languages, models.registry, models.llm_models)
+    else:  # start from the persona's fields; the request's own fields override them
+        if not isinstance(persona_id, str):
+            raise InvalidRequest("persona_id must be a string", param="persona_id")
+        persona = await storage.get_persona(persona_id)
+        if persona is None:
+            raise NotFound(f"no persona {persona_id!r}", param="persona_id")
+        parsed = persona_request(request.app, persona, body)
     now = datetime.now(UTC)
     stream_token = "st_" + secrets.token_urlsafe(24)
     session = SessionRecord(
@@ -96,6 +110,7 @@ async def create_conversation(request: web.Request) -> web.Response:
         last_activity_at=now,
         metadata=parsed.metadata,
         stream_token_hash=hash_key(stream_token),
+        persona_id=parsed.persona_id,
     )
     await storage.create_session(session)
     body = session_object(request, session)
@@ -129,8 +144,13 @@ async def list_conversations(request: web.Request) -> web.Response:
     raw_limit = query.get("limit", "20")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
         raise InvalidRequest(f"limit must be an integer from 1 to 100, got {raw_limit!r}", param="limit")
+    channel = query.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise InvalidRequest(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}", param="channel")
+    number = query.get("number")
     page = await storage.list_sessions(
-        None if key.admin else key.key_id, status, query.get("persona_id"), int(raw_limit), query.get("cursor")
+        None if key.admin else key.key_id, status, query.get("persona_id"), int(raw_limit), query.get("cursor"),
+        channel=channel, number=normalise_number(number) if number else None,
     )
     return web.json_response({
         "conversations": [session_object(request, s) for s in page.sessions],

@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from gateway.config import ConfigError
+from gateway.storage.admin import PersonaRecord, RouteRecord
 from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord, Storage
 from gateway.storage.sqlite import SQLiteStorage
 
@@ -25,4 +26,4 @@ def storage_for(database_url: str) -> Storage:
     )
 
 
-__all__ = ["ApiKeyRecord", "SQLiteStorage", "SessionPage", "SessionRecord", "Storage", "storage_for"]
+__all__ = ["ApiKeyRecord", "PersonaRecord", "RouteRecord", "SQLiteStorage", "SessionPage", "SessionRecord", "Storage", "storage_for"]
