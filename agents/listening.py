@@ -17,7 +17,7 @@ import structlog
 
 from agents.engine import Engine
 from agents.events import Transcript
-from agents.ports import AudioSink, EventSink
+from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
 from agents.session import History, SessionSettings
 from agents.turn_taking import Completeness, completeness, is_backchannel
@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 ENGINE_RATE = 16000  # the rate doors feed in; ASR and VAD run at it
 _FEED_GAP_MS = 60  # audio arriving later than this after the previous chunk: the gap counts as silence
+_OVERLAP_READ_GAP_S = 0.06  # between two readings of speech over a paused reply (each costs one ASR decode)
 
 
 @dataclass
@@ -63,12 +64,15 @@ class Listening:
     _generation: int
     _closing: bool
     _last_feed: float
+    recorder: Recorder | None
 
     def feed_audio(self, pcm: bytes) -> None:
         """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
         if self._closing:
             return
         self._last_feed = time.monotonic()
+        if self.recorder is not None:
+            self.recorder.caller(pcm)
         preroll = self._preroll
         preroll += pcm
         if len(preroll) > self._preroll_max:
@@ -140,8 +144,22 @@ class Listening:
             log.info("reply_paused", speech_ms=detector.speech_ms, played_ms=self.sink.played_ms())
             if not self.engine.resume_after_backchannel:
                 self._open_user_turn(turn, "no_resume")
+            else:
+                self._spawn(self._read_overlap(turn), "overlap-words")
         elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
             self._open_user_turn(turn, "long_speech")
+
+    async def _read_overlap(self, turn: UserTurn) -> None:
+        """While a reply is paused for the caller, read their words as they come: more than "mm-hmm"
+        ("wait", "no, the other one") is an interruption at once, not after `backchannel_max_ms`."""
+        while self._user is turn and turn.tentative and self._detector.speaking and not self._closing:
+            text = await turn.stream.so_far()
+            if self._user is not turn or not turn.tentative or self._closing:
+                return
+            if not is_backchannel(text, self.settings.language):
+                self._open_user_turn(turn, "words")
+                return
+            await asyncio.sleep(_OVERLAP_READ_GAP_S)  # let more of the caller's audio in first
 
     def _silence_ms(self) -> int:
         """Silence since the caller's last speech, counting time in which no audio arrived at all (a

@@ -71,6 +71,26 @@ async def test_long_speech_over_the_reply_interrupts_before_the_caller_stops(clo
     assert any(isinstance(e, Interruption) for e in h.events)  # 700 ms of talk is no "mm-hmm"
 
 
+async def test_words_over_the_reply_interrupt_as_soon_as_they_are_heard(closing):
+    # "Wait, I have a question": no need to wait out the 700 ms a "mm-hmm" could last.
+    h = Harness(make_engine(FakeASR(["Wait, I have a question."]), FakeLLM([[LONG_REPLY], ["Sure."]])))
+    closing(h)
+    await talking(h)
+    await h.say(ms=400, pause_ms=0, realtime=True)
+    assert any(isinstance(e, Interruption) for e in h.events)
+
+
+async def test_a_listener_word_over_the_reply_is_read_but_does_not_interrupt(closing):
+    h = Harness(make_engine(FakeASR(["Okay."]), FakeLLM([[LONG_REPLY]])))
+    closing(h)
+    await talking(h)
+    await h.say(ms=400, pause_ms=0, realtime=True)
+    assert h.sink.paused and not any(isinstance(e, Interruption) for e in h.events)
+    await h.say(ms=0, pause_ms=300)
+    end = await h.wait_for(assistant_end, timeout=10)
+    assert not end.interrupted
+
+
 async def test_a_blip_shorter_than_the_guard_does_not_pause(closing):
     h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]])))
     closing(h)
