@@ -16,7 +16,7 @@ import structlog
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
 from agents.listening import ENGINE_RATE, Listening, UserTurn
-from agents.ports import AudioSink, CallControl, CallControlError, EventSink, TurnRecord, TurnStore
+from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
@@ -39,7 +39,7 @@ class Conversation(Listening):
 
     def __init__(self, engine: Engine, settings: SessionSettings, history: History, sink: AudioSink,
                  emit: EventSink, store: TurnStore, vad_threshold: float | None = None,
-                 control: CallControl | None = None) -> None:
+                 control: CallControl | None = None, recorder: Recorder | None = None) -> None:
         self.engine = engine
         self.control = control  # the door's hang-up/transfer/DTMF; None: call-control tools say unavailable
         self._dtmf = ""  # key presses collected for the next DTMF turn
@@ -49,6 +49,7 @@ class Conversation(Listening):
         self.sink = sink
         self.emit = emit
         self.store = store
+        self.recorder = recorder  # keeps both sides of the call, if the session records
         adaptive = engine.endpoint_min_ms > 0
         if vad_threshold is None:  # the stream did not ask: the session's (persona's), else the gateway's
             vad_threshold = settings.vad_threshold if settings.vad_threshold is not None else engine.vad_threshold

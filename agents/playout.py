@@ -39,6 +39,7 @@ class PacedSink:
         self.frame_ms = frame_ms
         self._frame_bytes = frame_bytes(sample_rate, frame_ms)
         self._send = send
+        self.on_sent: Callable[[bytes], None] | None = None  # sees each frame as it is sent (a recorder)
         self._on_clear = on_clear
         self._unheard_ms = unheard_ms  # sent but still queued at the door's player (FIFO, so: not heard)
         self._lead_frames = max(1, lead_ms // frame_ms)
@@ -213,6 +214,8 @@ class PacedSink:
                 if self._segment_first_send is None:
                     self._segment_first_send = now
                 self._send(frame)
+                if self.on_sent is not None:
+                    self.on_sent(frame)
                 self._recent.append(frame)
                 self._levels.append((now, audioop.rms(frame, SAMPLE_WIDTH)))
                 self.last_sent_at = now

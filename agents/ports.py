@@ -54,6 +54,16 @@ class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...
 
 
+class Recorder(Protocol):
+    """Keeps both sides of a call (a persona with recording on). Called on the frame path: cheap, no await."""
+
+    def caller(self, pcm: bytes) -> None:
+        """Caller audio as fed to the conversation: pcm16 at 16 kHz."""
+
+    def agent(self, pcm: bytes, sample_rate: int) -> None:
+        """One frame of the assistant's speech as the door sends it (pcm16 at the door's rate)."""
+
+
 class CallControlError(Exception):
     """The door cannot do what was asked ("not available on the api channel") or it failed.
 

@@ -12,7 +12,7 @@ from gateway import admin, health
 from gateway.api import conversations, stream, tools
 from gateway.config import Config
 from gateway.errors import error_middleware
-from gateway.keys import CONFIG, LIVE, MODELS, STORAGE, WEBHOOKS
+from gateway.keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
@@ -69,6 +69,10 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
                 purged = await app[STORAGE].purge_deleted(cutoff)
                 if purged:
                     log.info("sessions_purged", count=purged, deleted_before=cutoff.isoformat())
+                # A recording goes with its session (gateway/recordings.py).
+                swept = await app[RECORDINGS].sweep(app[STORAGE])
+                if swept:
+                    log.info("recordings_purged", count=swept)
             except Exception:
                 log.exception("purge_failed")
             await asyncio.sleep(3600)

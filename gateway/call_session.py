@@ -27,6 +27,7 @@ from agents.playout import PacedSink
 from agents.ports import CallControl
 from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
+from gateway.call_watch import CallWatch
 from gateway.keys import LIVE, MODELS, STORAGE
 from gateway.storage import SessionRecord
 from gateway.webhooks import wire_tools
@@ -80,6 +81,7 @@ class LiveSession:
         self._watcher: asyncio.Task | None = None
         self._recorded: asyncio.Future | None = None
         self._stopped = False
+        self._watch: CallWatch | None = None
 
     @property
     def session_id(self) -> str:
@@ -106,9 +108,11 @@ class LiveSession:
         door = self.door
         # No threshold given: the Conversation's own default (the session's, else the gateway's).
         threshold = {} if self.vad_threshold is None else {"vad_threshold": self.vad_threshold}
+        settings = session_settings(self.record)
+        watch = self._watch = CallWatch(app, self.record, settings, door.emit, door.sink)  # live view, recording
         conversation = self.conversation = Conversation(
-            app[MODELS].engine, session_settings(self.record), history, door.sink, door.emit, storage,
-            control=door, **threshold,
+            app[MODELS].engine, settings, history, door.sink, watch.emit, storage,
+            control=door, recorder=watch.recorder, **threshold,
         )
         await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
         conversation.start()
@@ -154,6 +158,8 @@ class LiveSession:
         await self.door.sink.aclose()
         await asyncio.gather(*[t for t in (self._watcher,) if t is not None], return_exceptions=True)
         await self.record_end()
+        if self._watch is not None:
+            await self._watch.stopped(conversation.end_reason if conversation is not None else None)
         live = self.app[LIVE]
         if live.get(self.session_id) is self:
             del live[self.session_id]

@@ -5,6 +5,8 @@ from aiohttp import web
 from agents.tools.webhook import WebhookClient
 from gateway.config import Config
 from gateway.models import Models
+from gateway.monitor import Monitor
+from gateway.recordings import Recordings
 from gateway.storage import Storage
 from sip.ua import UserAgent
 
@@ -13,4 +15,6 @@ STORAGE = web.AppKey("storage", Storage)
 MODELS = web.AppKey("models", Models)
 LIVE = web.AppKey("live", dict)  # session_id -> the LiveSession (gateway/call_session.py) running it on this node
 WEBHOOKS = web.AppKey("webhooks", WebhookClient)  # the process's one HTTP client for webhook tools
+MONITOR = web.AppKey("monitor", Monitor)  # this node's live calls, for the admin's live view
+RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call recordings (a persona option)
 SIP_AGENT = web.AppKey("sip_agent", UserAgent)  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)

@@ -9,7 +9,7 @@ from aiohttp import web
 from agents.errors import Conflict, InvalidRequest, NotFound
 from gateway.api.validation import parse_create
 from gateway.auth import authenticate, hash_key
-from gateway.keys import CONFIG, LIVE, MODELS, STORAGE
+from gateway.keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE
 from gateway.models import Models
 from gateway.numbers import normalise_number
 from gateway.routing import persona_request
@@ -61,6 +61,10 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
         body["llm"] = settings["llm"]
     if settings.get("recording"):
         body["recording"] = True
+        saved = request.app[RECORDINGS].describe(session.session_id)  # once the call has stopped
+        if saved is not None:
+            body["recording_url"] = f"/v1/conversations/{session.session_id}/recording"
+            body["recording_duration_ms"] = saved["duration_ms"]
     if settings.get("transfer_targets"):
         body["transfer_targets"] = settings["transfer_targets"]
     if session.metadata is not None:

@@ -1,0 +1,38 @@
+"""What the admin side sees of every live session, whatever its door: its events go to the live view
+(gateway/monitor.py) as well as to the door, and, when its persona records, both sides of the audio
+go to a CallRecorder (gateway/recordings.py). gateway/call_session.py makes one per LiveSession."""
+
+from aiohttp import web
+
+from agents.events import Event
+from agents.playout import PacedSink
+from agents.session import SessionSettings
+from gateway.keys import MONITOR, RECORDINGS
+from gateway.recordings import CallRecorder
+from gateway.storage import SessionRecord
+
+
+class CallWatch:
+    def __init__(self, app: web.Application, record: SessionRecord, settings: SessionSettings,
+                 emit, sink: PacedSink) -> None:
+        self.app = app
+        self.session_id = record.session_id
+        self._door_emit = emit
+        self.recorder: CallRecorder | None = None
+        if settings.recording:
+            recorder = self.recorder = app[RECORDINGS].start(record.session_id)
+            rate = sink.sample_rate
+            sink.on_sent = lambda frame: recorder.agent(frame, rate)  # what the caller was sent, paced
+        app[MONITOR].call_started(record)
+
+    def emit(self, event: Event) -> None:
+        """The conversation's events: to the door first, then to the admins watching."""
+        self._door_emit(event)
+        self.app[MONITOR].event(self.session_id, event)
+
+    async def stopped(self, reason: str | None) -> None:
+        """The door's connection is over: off the live view, the recording written out."""
+        self.app[MONITOR].call_ended(self.session_id, reason)
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            await self.app[RECORDINGS].finish(recorder)
