@@ -34,6 +34,24 @@ def _print_final(event: dict) -> None:
     _show(event)
 
 
+async def _session_fields(client: GatewayClient, args: argparse.Namespace) -> dict:
+    """The create body from the options; a language without a voice gets the first voice that speaks it."""
+    fields = {}
+    if args.persona:
+        fields["persona_id"] = args.persona
+    if args.language:
+        fields["language"] = args.language
+    if args.prompt:
+        fields["system_prompt"] = args.prompt
+    voice = args.voice
+    if voice is None and args.language and args.language != "en":
+        voices = (await client.request("GET", f"/v1/voices?language={args.language}"))["voices"]
+        voice = voices[0]["voice_id"] if voices else None
+    if voice is not None:
+        fields["voice_id"] = voice
+    return fields
+
+
 async def run_call(args: argparse.Namespace, api_key: str) -> int:
     if not args.wav and not args.text:
         print("parley call: give --wav FILE and/or --text 'what to say'", file=sys.stderr)
@@ -44,10 +62,8 @@ async def run_call(args: argparse.Namespace, api_key: str) -> int:
         if args.session:
             session_id = args.session
         else:
-            fields = {"voice_id": args.voice}
-            if args.prompt:
-                fields["system_prompt"] = args.prompt
-            session_id = (await client.create(**fields))["session_id"]
+            fields = await _session_fields(client, args)
+            session_id = (await client.create(defaults=not args.persona, **fields))["session_id"]
         print(f"session {session_id}", file=sys.stderr)
         result = await converse(client, session_id, wav=wav, texts=args.text, sample_rate=args.sample_rate,
                                 encoding=args.encoding, on_event=_print_final)

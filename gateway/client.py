@@ -72,8 +72,11 @@ class GatewayClient:
             raise ClientError(f"{method} {path}: HTTP {resp.status} {json.dumps(data)}")
         return data
 
-    async def create(self, **fields) -> dict:
-        body = {"voice_id": "joe", "system_prompt": DEFAULT_PROMPT, "tools": [{"name": "lookup_order"}], **fields}
+    async def create(self, *, defaults: bool = True, **fields) -> dict:
+        """A new session from `fields`; `defaults` fills in the demo agent's voice, prompt and order tool
+        (off for a persona, whose own settings apply)."""
+        demo = {"voice_id": "joe", "system_prompt": DEFAULT_PROMPT, "tools": [{"name": "lookup_order"}]}
+        body = {**demo, **fields} if defaults else fields
         return await self.request("POST", "/v1/conversations/create", body)
 
     def stream_url(self, session_id: str, sample_rate: int, encoding: str, **extra) -> str:

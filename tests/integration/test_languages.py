@@ -2,6 +2,8 @@
 round trip in German and Spanish (espeak-ng asks, Whisper base hears, the LLM answers in the language,
 espeak-ng speaks it, and Whisper base, run here, hears the reply in that language)."""
 
+import asyncio
+
 import aiohttp
 import numpy as np
 import pytest
@@ -110,3 +112,14 @@ async def test_spoken_round_trip_in_another_language(server, key, base_model, la
     print(f"{language}: reply audio heard as {heard!r} (detected {info.language}, p {info.language_probability:.2f})")
     said = set(words(reply["text"]))
     assert len(said & set(words(heard))) >= len(said) / 3, heard
+
+
+def test_parley_call_in_another_language(server, key):
+    # A newcomer's `parley call --language de`: a German voice is picked, the answer comes in German.
+    done = server.cli("call", server.url, "--key", key, "--language", "de", "--text", QUESTIONS["de"][0])
+    assert done.returncode == 0, done.stderr
+    session_id = done.stderr.split("session ", 1)[1].split()[0]
+    reply = [line for line in done.stdout.splitlines() if line.startswith("assistant: ")]
+    assert reply and len(set(words(reply[0])) & COMMON_WORDS["de"]) >= 1, done.stdout
+    status, session = asyncio.run(call(server, key, "GET", f"/v1/conversations/{session_id}"))
+    assert status == 200 and session["language"] == "de" and session["voice_id"].startswith("espeak")
