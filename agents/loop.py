@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
 _FINISH_TURN_S = 3.0  # how long ending a session waits for the turn in hand to be stored
+_FAILED_TURNS_TO_END = 3  # turns failing in a row (not one slow provider: a broken store) end the session: error
 
 
 class Conversation(Listening):
@@ -196,16 +197,24 @@ class Conversation(Listening):
         self._jobs.put_nowait(job)
 
     async def _work(self) -> None:
+        failed = 0  # turns in a row that failed outright (not a provider error: those get a spoken apology)
         while not self._closing:
             job = await self._jobs.get()
             self._job_running = True
             try:
                 await job()
+                failed = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("turn_failed")
+                failed += 1
+                log.exception("turn_failed", in_a_row=failed)
                 self.emit(ErrorEvent("internal", f"the turn failed: {type(exc).__name__}"))
+                if failed >= _FAILED_TURNS_TO_END:
+                    # Something is broken for good (e.g. storage): end the call rather than leave the
+                    # caller talking to an agent that cannot answer or keep what was said.
+                    self._job_running = False
+                    await self.end("error")
             finally:
                 self._job_running = False
 

@@ -314,3 +314,21 @@ async def test_the_agents_own_lines_are_in_the_session_language(closing):
     await h.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
     assert tts.spoken == ["Einen Moment, ich sehe nach.", "Sie wurde versandt.",
                           "Entschuldigung, können Sie das bitte wiederholen?"]
+
+
+async def test_a_store_that_keeps_failing_ends_the_session_with_error(closing):
+    h = Harness(make_engine(llm=FakeLLM([["One."], ["Two."], ["Three."]])))
+    closing(h)
+
+    async def broken(session_id, turn):
+        raise OSError("disk full")
+
+    h.store.save_turn = broken
+    h.conversation.feed_text("first")
+    await h.wait_for(lambda e: e.type == "error")
+    assert not h.conversation.ended.is_set()  # one failed turn: the call goes on
+    h.conversation.feed_text("second")
+    h.conversation.feed_text("third")
+    ended = await h.wait_for(lambda e: isinstance(e, SessionEnded))
+    assert ended.reason == "error" and h.conversation.ended.is_set()
+    assert [e.code for e in h.events if e.type == "error"] == ["internal"] * 3
