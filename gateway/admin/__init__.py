@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from gateway import console
 from gateway.admin import live, personas, phone_numbers, recordings_api
 from gateway.admin.config_sync import config_sync_ctx
 from gateway.keys import CONFIG, MONITOR, RECORDINGS
@@ -23,3 +24,4 @@ def setup(app: web.Application) -> None:
     phone_numbers.add_routes(app)
     live.add_routes(app)
     recordings_api.add_routes(app)
+    console.add_routes(app)
