@@ -16,6 +16,7 @@ from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolC
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
 from agents.tools.handler import Ending, ToolContext
+from agents.tools.spec import ToolDefinition
 from media.format import SAMPLE_WIDTH
 
 log = structlog.get_logger(__name__)
@@ -99,8 +100,6 @@ class Reply:
         """LLM -> tools -> LLM rounds; True if anything was said."""
         specs = [t.spec() for t in self.settings.tools]
         tools = self.settings.tools_by_name
-        # The model's first tool-call token comes before its name: hold early only if some tool is a look-up.
-        holds_early = any(self.engine.tools.holds(t) for t in self.settings.tools)
         options = self.settings.llm.options(self.engine.llm_options)  # a persona may set its own
         spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
@@ -120,8 +119,8 @@ class Reply:
                             sentences.put_nowait(piece)
                     elif isinstance(out, ToolCallRequest):
                         requests.append(out)
-                    elif isinstance(out, ToolCallStarting) and holds_early:
-                        # The model is writing a tool call (about a second for a small local model),
+                    elif isinstance(out, ToolCallStarting) and self._holds(tools.get(out.name)):
+                        # The model is writing a look-up call (about a second for a small local model),
                         # then the tool runs, then a second round answers: speak the hold line now.
                         self._hold(sentences)
             rest = splitter.flush()
@@ -150,7 +149,7 @@ class Reply:
         running = asyncio.create_task(self.engine.tools.run(tools, request, self.context), name=f"tool-{request.name}")
         try:
             done, _ = await asyncio.wait({running}, timeout=self.engine.hold_after_ms / 1000)
-            if not done and (definition is None or self.engine.tools.holds(definition)):
+            if not done and self._holds(definition):
                 self._hold(sentences)  # a slow tool: say so rather than leave the caller in silence
             record = await asyncio.shield(running)
         except asyncio.CancelledError:
@@ -172,6 +171,10 @@ class Reply:
         self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
         return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+
+    def _holds(self, definition: ToolDefinition | None) -> bool:
+        """A slow call of this tool gets the hold line (an unknown name too: its error takes a round)."""
+        return definition is None or self.engine.tools.holds(definition)
 
     def _hold(self, sentences: asyncio.Queue) -> None:
         """Say the hold line, at most once a reply."""

@@ -181,8 +181,8 @@ class RoutingConfig:
     """[routing]: which persona answers a call to a number no route names."""
 
     default_persona: str | None = _setting(
-        None, "persona_id for calls to unrouted numbers (PARLEY_ROUTING_DEFAULT_PERSONA); unset = polite hang-up; "
-        "a default route set through the API wins")
+        None, "persona_id for calls to unrouted numbers (PARLEY_ROUTING_DEFAULT_PERSONA), the read-only "
+        "`default` route; unset = the API's default route if any, else a polite hang-up")
 
 
 def _default_data_dir() -> Path:

@@ -48,8 +48,11 @@ class LLMOptions:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarting:
-    """The model has begun writing a tool call whose arguments are still coming (a hint: the engine
-    may speak a hold line now instead of waiting in silence for the call to be complete)."""
+    """The model has begun writing a call to tool `name` whose arguments are still coming (a hint: the
+    engine may speak a hold line now instead of waiting in silence for the call to be complete).
+    Sent once per reply round, as soon as the name is readable."""
+
+    name: str
 
 
 LLMOutput = TextDelta | ToolCallRequest | ToolCallStarting

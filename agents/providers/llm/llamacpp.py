@@ -246,9 +246,9 @@ class LlamaCppLLM:
             if delta.get("content"):
                 out += splitter.feed(delta["content"])
             if delta.get("tool_calls"):  # the chat template's own tool-call syntax, parsed by llama.cpp
-                if not native and splitter.tools:
-                    out.append(ToolCallStarting())  # the server parses the call: it has begun, say so now
                 native.add(delta["tool_calls"])
+                if splitter.tools:
+                    out += native.hint()  # the server parses the call: it has begun, say so now
         return out
 
     async def _ready(self) -> None:

@@ -134,9 +134,9 @@ class OpenAICompatibleLLM:
             if delta.get("content"):
                 out += splitter.feed(delta["content"])
             if delta.get("tool_calls"):
-                if not deltas and splitter.tools:
-                    out.append(ToolCallStarting())  # a native tool call has begun: the hold line can start now
                 deltas.add(delta["tool_calls"])
+                if splitter.tools:
+                    out += deltas.hint()  # a native tool call has begun: the hold line can start now
         return out
 
 

@@ -5,12 +5,15 @@ parsed by toolcalls.parse_tool_calls); `ToolCallDeltas` accumulates OpenAI-style
 streamed `delta.tool_calls` fragments.
 """
 
+import re
 from dataclasses import dataclass
 
 from agents.providers.llm.base import LLMOutput, TextDelta, ToolCallRequest, ToolCallStarting, ToolSpec
 from agents.providers.llm.toolcalls import as_arguments, new_call_id, normalize_arguments, parse_tool_calls
 
 _TAG_MARKERS = ("<tool_call>", "<function=", "<|python_tag|>")
+# The tool's name inside a call being written: JSON ("name": "x") or Llama's <function=x>.
+_CALL_NAME = re.compile(r'"name"\s*:\s*"([^"]+)"|<function=([\w.-]+)[>\s(]')
 
 
 def _marker_at(text: str, i: int) -> str:
@@ -50,13 +53,24 @@ class ReplySplitter:
     _pending: str = ""
     _held: str | None = None
     _started: bool = False
+    _named: bool = False  # the ToolCallStarting hint went out
 
     def feed(self, text: str) -> list[LLMOutput]:
         if self._held is not None:
             self._held += text
-            return []
+            return self._hint()
         self._pending += text
         return self._scan()
+
+    def _hint(self) -> list[LLMOutput]:
+        """ToolCallStarting once the held text names a tool (a few tokens after the call began)."""
+        if self._named or not self.tools or self._held is None:
+            return []
+        found = _CALL_NAME.search(self._held)
+        if found is None:
+            return []
+        self._named = True
+        return [ToolCallStarting(found.group(1) or found.group(2))]
 
     def finish(self) -> list[LLMOutput]:
         out: list[LLMOutput] = []
@@ -88,7 +102,7 @@ class ReplySplitter:
             self._pending = text[i:] if state == "maybe" else ""
             if state == "yes":
                 self._held = text[i:]
-                return self._text(text[:i]) + ([ToolCallStarting()] if self.tools else [])
+                return self._text(text[:i]) + self._hint()
             return self._text(text[:i])
         self._pending = ""
         return self._text(text)
@@ -107,6 +121,17 @@ class ToolCallDeltas:
 
     def __init__(self) -> None:
         self._calls: dict[int, dict] = {}
+        self._named = False
+
+    def hint(self) -> list[LLMOutput]:
+        """ToolCallStarting once the first call's name has arrived (OpenAI sends it in the first fragment)."""
+        if self._named:
+            return []
+        for _, slot in sorted(self._calls.items()):
+            if slot["name"]:
+                self._named = True
+                return [ToolCallStarting(slot["name"])]
+        return []
 
     def add(self, fragments: list[dict]) -> None:
         for fragment in fragments or []:

@@ -287,7 +287,7 @@ async def test_hold_line_starts_as_soon_as_the_model_starts_a_tool_call(closing)
     from agents.providers.llm.base import ToolCallStarting
 
     tts = FakeTTS()
-    llm = FakeLLM([[ToolCallStarting(), tool_call("lookup_order", order_id="1234")], ["It shipped."]],
+    llm = FakeLLM([[ToolCallStarting("lookup_order"), tool_call("lookup_order", order_id="1234")], ["It shipped."]],
                   delay_s=0.3)  # the model takes a while to write the call
     h = Harness(make_engine(FakeASR(), llm, tts, {"lookup_order": lookup_order}), tools=(LOOKUP,))
     closing(h)

@@ -172,7 +172,7 @@ async def test_tool_call_deltas_split_over_chunks_become_requests():
     assert outs == [
         TextDelta("One moment"),
         TextDelta("."),
-        ToolCallStarting(),  # as soon as the first tool-call fragment arrives: the hold line can start
+        ToolCallStarting("lookup_order"),  # as soon as the first tool-call fragment arrives: the hold line can start
         ToolCallRequest("call_Xy1", "lookup_order", {"order_id": "1234"}),
         ToolCallRequest("call_Zz2", "end_call", {}),
     ]
