@@ -111,6 +111,11 @@ class PacedSink:
             self._wake.set()
         return await future
 
+    def pending_ms(self) -> int:
+        """Audio pushed and not heard yet: still queued here, plus sent ahead of the listener."""
+        queued = len(self._queue) * 1000 // (self.sample_rate * SAMPLE_WIDTH)
+        return queued + max(0, self._segment_sent_ms - self.played_ms())
+
     @property
     def paused(self) -> bool:
         return self._paused_at_ms is not None

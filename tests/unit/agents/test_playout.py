@@ -155,9 +155,11 @@ async def test_a_door_player_queue_decides_what_was_heard():
                      unheard_ms=lambda: len(player) * 20)
     sink.push(audio(1000))
     segment = sink.end_segment()
+    assert sink.pending_ms() == 1000
     waiter = asyncio.create_task(sink.played(segment))
     await asyncio.sleep(0.2)
     assert sink.played_ms() == 0  # the player has taken nothing yet: nothing was heard
+    assert sink.pending_ms() == 1000
     taken = [player.pop(0) for _ in range(3)]
     assert sink.played_ms() == 60
     sink.pause()
@@ -168,6 +170,6 @@ async def test_a_door_player_queue_decides_what_was_heard():
         if player:
             taken.append(player.pop(0))
     playout = await asyncio.wait_for(waiter, 2)
-    assert not playout.interrupted and playout.played_ms == 1000
+    assert not playout.interrupted and playout.played_ms == 1000 and sink.pending_ms() == 0
     assert len(taken) == 50  # every frame exactly once: nothing lost or doubled by the pause
     await sink.aclose()

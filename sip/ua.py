@@ -1,0 +1,338 @@
+"""The SIP user agent's life cycle: one thread owns the pjsua2 Endpoint from libCreate to libDestroy.
+
+That thread runs libHandleEvents (SIP messages, timers) in a loop and, in
+between, the commands the event loop submits (answer, hang up, REFER, dial),
+so every pjsua2 call happens on it; pjsua2 has no worker threads of its own
+(threadCnt = 0), so SIP callbacks run there too. The conference clock thread
+moves audio frames (sip/bridge.py). Calls are named by a `key` on both
+sides: PjCall on this thread, SipCall on the loop (sip/door.py).
+
+Shutdown order matters to PJSIP: calls are hung up and given a moment for
+their BYEs, then bridge ports, calls and the account are deleted, and only
+then libDestroy (objects alive past it crash the process).
+"""
+
+import asyncio
+import concurrent.futures
+import itertools
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pjsua2 as pj
+import structlog
+
+from sip.account import PjAccount, account_config, specific_address
+from sip.bridge import FrameQueues
+from sip.call import CallDetails, PjCall
+from sip.door import SipCall
+from sip.options import SipOptions, wanted_codecs, wanted_transports
+from sip.pump import InboundPump
+from sip.uri import bare_uri, header, host_part, request_uri, user_part
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+_POLL_MS = 10  # longest a submitted command waits for the UA thread
+_BYE_GRACE_S = 2.0  # at shutdown: how long hung-up calls get to finish their BYE
+_TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
+# pjsip's levels: 1 error, 2 warning, 3 info, 4+ debug. Its errors are mostly about what a peer sent
+# (a malformed request, an offer with no codec in common): warnings for us, not failures of ours.
+_LOG_LEVELS = {1: "warning", 2: "warning", 3: "info"}
+
+
+class SipError(Exception):
+    """pjsua2 refused something (a bind, a codec set-up, a call action); the message says what and why."""
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.info() if isinstance(exc, pj.Error) else str(exc)
+
+
+def _quietly(action: Callable[[], object], event: str) -> None:
+    """Shutdown steps: one failing must not keep the next (libDestroy) from running."""
+    try:
+        action()
+    except pj.Error as exc:
+        log.warning(event, error=_reason(exc))
+
+
+class _LogWriter(pj.LogWriter):
+    """PJSIP's log lines into structlog (called from any PJSIP thread)."""
+
+    def write(self, entry) -> None:
+        message = entry.msg.rstrip()
+        if message:
+            getattr(log, _LOG_LEVELS.get(entry.level, "debug"))("pjsip", message=message)
+
+
+class _Endpoint(pj.Endpoint):
+    def onRejectedIncomingCall(self, prm) -> None:  # noqa: N802 (pjsua2's name)
+        """An INVITE pjsua2 refused by itself (488 for no codec in common, 486 past max_calls...)."""
+        log.info("sip_call_rejected", status_code=prm.statusCode, reason=prm.reason,
+                 call_id=header(prm.rdata.wholeMsg, "Call-ID", "i"), caller=bare_uri(prm.remoteInfo))
+
+
+class UserAgent:
+    """Start with `await start()`; incoming calls reach `on_incoming(SipCall)` on the loop; `dial()`
+    places one; `await stop()` hangs everything up and destroys the endpoint."""
+
+    def __init__(self, options: SipOptions, on_incoming: Callable[[SipCall], None],
+                 user_agent: str = "Parley", pjsip_log_level: int = 2) -> None:
+        self.options = options
+        self.user_agent = user_agent
+        self.pjsip_log_level = pjsip_log_level
+        self.pump = InboundPump()
+        self.doors: dict[int, SipCall] = {}  # loop side, by key
+        self.codecs: list[str] = []  # enabled, in preference order (known once started)
+        self.addresses: list[str] = []  # transport/host:port we listen on
+        self.domain = ""  # the registrar's host: where E.164 numbers are dialled ("" = the caller's host)
+        self._on_incoming = on_incoming
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._ready: concurrent.futures.Future = concurrent.futures.Future()
+        self._done: concurrent.futures.Future = concurrent.futures.Future()
+        self._stopping = threading.Event()
+        self._keys = itertools.count(1)
+        # UA thread only:
+        self._endpoint: pj.Endpoint | None = None
+        self._writer: _LogWriter | None = None
+        self._account: PjAccount | None = None
+        self._calls: dict[int, PjCall] = {}
+        self._retired: list[PjCall] = []
+
+    # -- loop side -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the endpoint, listen, register if configured; raises SipError if any of it fails."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="sip-ua", daemon=True)
+        self._thread.start()
+        await asyncio.wrap_future(self._ready)
+        log.info("sip_listening", addresses=self.addresses, codecs=self.codecs,
+                 registrar=self.options.registrar, clock_rate=self.options.clock_rate)
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """Hang up every call, release every object, libDestroy; returns once the thread is gone."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._done)), timeout_s)
+        except TimeoutError:
+            log.error("sip_stop_timeout", timeout_s=timeout_s)
+        await self.pump.aclose()
+        log.info("sip_stopped")
+
+    def submit(self, action: Callable[[], T]) -> concurrent.futures.Future:
+        """Run `action` on the UA thread; its result or exception (pj.Error -> SipError) in the future."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        if self._stopping.is_set() or self._done.done():
+            future.set_exception(SipError("the SIP user agent is stopping"))
+        else:
+            self._commands.put((action, future))
+        return future
+
+    async def on_call(self, key: int, action: Callable[[PjCall], T]) -> T:
+        """Run `action(call)` on the UA thread for the live call `key`; SipError if it is gone."""
+
+        def run() -> T:
+            call = self._calls.get(key)
+            if call is None or call.gone:
+                raise SipError("the call has ended")
+            return action(call)
+
+        return await asyncio.wrap_future(self.submit(run))
+
+    async def dial(self, uri: str) -> SipCall:
+        """Place a call (INVITE) to `uri`. Returns at once with the call ringing out; await its events."""
+        key = next(self._keys)
+        queues = FrameQueues(self.options.clock_rate)
+        door = SipCall(self, CallDetails(key, "outbound", "", user_part(uri) or uri, "", bare_uri(uri)), queues)
+        self.doors[key] = door
+
+        def make() -> str:
+            assert self._account is not None
+            call = PjCall(self, key, queues, self._account)
+            call.makeCall(uri, pj.CallOpParam(True))
+            self._calls[key] = call
+            return call.getInfo().callIdString
+
+        try:
+            door.call_id = await asyncio.wrap_future(self.submit(make))
+        except SipError:
+            self.doors.pop(key, None)
+            raise
+        door.log = door.log.bind(call_id=door.call_id)
+        return door
+
+    def post(self, key: int, method: str, *args: Any) -> None:
+        """From any pjsua2 thread: call SipCall.<method>(*args) on the loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._dispatch, key, method, args)
+
+    def _dispatch(self, key: int, method: str, args: tuple) -> None:
+        door = self.doors.get(key)
+        if door is not None:
+            door.context.run(getattr(door, method), *args)  # logged with the call's ids
+
+    def _new_call(self, details: CallDetails, queues: FrameQueues) -> None:
+        door = self.doors[details.key] = SipCall(self, details, queues)
+        try:
+            self._on_incoming(door)
+        except Exception:
+            log.exception("sip_incoming_handler_failed", call_id=details.call_id)
+
+    # -- UA thread ---------------------------------------------------------------------------------
+
+    def incoming(self, account: PjAccount, prm) -> None:
+        """An INVITE pjsua2 accepted for processing (parseable, with a codec in common): tell the loop."""
+        key = next(self._keys)
+        queues = FrameQueues(self.options.clock_rate)
+        call = PjCall(self, key, queues, account, prm.callId)
+        info = call.getInfo()
+        remote = bare_uri(info.remoteUri)
+        details = CallDetails(key, "inbound", info.callIdString, user_part(request_uri(prm.rdata.wholeMsg)),
+                              user_part(remote) or remote, remote)
+        self._calls[key] = call
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._new_call, details, queues)
+
+    def retire(self, call: PjCall) -> None:
+        """A call disconnected: delete it on the next turn (not inside its own callback)."""
+        self._retired.append(call)
+
+    def _run(self) -> None:
+        try:
+            self._create()
+        except BaseException as exc:  # noqa: BLE001 (reported to start(), then the thread ends)
+            self._destroy()
+            self._ready.set_exception(exc if isinstance(exc, SipError) else SipError(_reason(exc)))
+            self._done.set_result(None)
+            return
+        self._ready.set_result(None)
+        try:
+            while not self._stopping.is_set():
+                self._turn()
+        finally:
+            self._shut_down()
+            self._done.set_result(None)
+
+    def _turn(self) -> None:
+        assert self._endpoint is not None
+        self._endpoint.libHandleEvents(_POLL_MS)
+        while True:
+            try:
+                action, future = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(action())
+            except pj.Error as exc:
+                future.set_exception(SipError(_reason(exc)))
+            except BaseException as exc:  # noqa: BLE001 (the caller gets it)
+                future.set_exception(exc)
+        while self._retired:
+            call = self._retired.pop()
+            call.release()
+            if self._calls.get(call.key) is call:
+                del self._calls[call.key]
+
+    def _create(self) -> None:
+        options = self.options
+        endpoint = self._endpoint = _Endpoint()
+        endpoint.libCreate()
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0  # SIP events run on this thread, in libHandleEvents
+        config.uaConfig.mainThreadOnly = False
+        config.uaConfig.maxCalls = options.max_calls
+        config.uaConfig.userAgent = self.user_agent
+        self._writer = _LogWriter()
+        config.logConfig.writer = self._writer
+        config.logConfig.level = self.pjsip_log_level
+        config.logConfig.consoleLevel = self.pjsip_log_level
+        config.logConfig.decor = 0  # structlog stamps time and level itself
+        media = config.medConfig
+        media.clockRate = media.sndClockRate = options.clock_rate
+        media.channelCount = 1
+        media.noVad = True  # keep RTP flowing in silence: PBXes and NATs take a silent stream for a dead call
+        media.ecTailLen = 0  # no sound device, so no echo of our own to cancel
+        media.maxMediaPorts = max(media.maxMediaPorts, 2 * options.max_calls + 4)
+        endpoint.libInit(config)
+        endpoint.audDevManager().setNullDev()  # no sound card: a null device clocks the conference bridge
+        self._set_codecs(endpoint)
+        local_host = self._listen(endpoint)
+        endpoint.libStart()
+        self._account = PjAccount(self)
+        self._account.create(account_config(options, local_host), True)
+        self.domain = host_part(options.registrar) if options.registrar else ""
+
+    def _listen(self, endpoint: pj.Endpoint) -> str:
+        options = self.options
+        local_host = ""
+        for name in wanted_transports(options):
+            config = pj.TransportConfig()
+            config.port = options.port
+            config.boundAddress = specific_address(options.bind_address)
+            config.publicAddress = options.public_address or ""
+            try:
+                transport = endpoint.transportCreate(_TRANSPORTS[name], config)
+            except pj.Error as exc:
+                raise SipError(f"cannot listen for SIP on {options.bind_address or '*'}:{options.port}/{name}: "
+                               f"{_reason(exc)}") from None
+            address = endpoint.transportGetInfo(transport).localName
+            self.addresses.append(f"{name}/{address}")
+            local_host = local_host or address
+        return local_host
+
+    def _set_codecs(self, endpoint: pj.Endpoint) -> None:
+        wanted = wanted_codecs(self.options)
+        chosen: list[tuple[int, str]] = []
+        for codec in endpoint.codecEnum2():
+            name = codec.codecId.split("/", 1)[0].upper()
+            rank = wanted.index(name) if name in wanted else None
+            endpoint.codecSetPriority(codec.codecId, 0 if rank is None else 250 - rank)
+            if rank is not None:
+                chosen.append((rank, codec.codecId))
+        self.codecs = [codec_id for _, codec_id in sorted(chosen)]
+        missing = [name for name in wanted if not any(c.split("/", 1)[0].upper() == name for c in self.codecs)]
+        if missing:
+            log.info("sip_codecs_unavailable", codecs=missing, reason="not in this pjsua2 build")
+        if not self.codecs:
+            raise SipError(f"none of the configured SIP codecs ({self.options.codecs}) is in this pjsua2 build")
+
+    def _shut_down(self) -> None:
+        """Hang up, give BYEs a moment, delete every object, then libDestroy (in that order)."""
+        endpoint = self._endpoint
+        if endpoint is not None and self._calls:
+            endpoint.hangupAllCalls()
+            deadline = time.monotonic() + _BYE_GRACE_S
+            while any(not c.gone for c in self._calls.values()) and time.monotonic() < deadline:
+                endpoint.libHandleEvents(_POLL_MS)
+        while True:  # commands submitted meanwhile fail rather than hang their callers
+            try:
+                _, future = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            if future.set_running_or_notify_cancel():
+                future.set_exception(SipError("the SIP user agent is stopping"))
+        self._destroy()
+
+    def _destroy(self) -> None:
+        for call in list(self._calls.values()) + self._retired:
+            call.release()
+        self._calls.clear()
+        self._retired.clear()
+        if self._account is not None:
+            _quietly(self._account.shutdown, "sip_account_shutdown_failed")
+            self._account = None
+        if self._endpoint is not None:
+            _quietly(self._endpoint.libDestroy, "sip_destroy_failed")
+            self._endpoint = None
+        self._writer = None  # last: PJSIP logs through it until libDestroy returns
