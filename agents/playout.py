@@ -117,6 +117,13 @@ class PacedSink:
         return queued + max(0, self._segment_sent_ms - self.played_ms())
 
     @property
+    def position(self) -> tuple[int, int]:
+        """(current segment, ms of it sent so far). Read inside `send`, the frame being sent is not yet
+        counted: a door that labels each frame with where playback stands once it is heard (Twilio marks)
+        adds `frame_ms`. A pause rewinds the count to what was heard, so re-sent frames get their place."""
+        return self._segment, self._segment_sent_ms
+
+    @property
     def paused(self) -> bool:
         return self._paused_at_ms is not None
 

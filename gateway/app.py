@@ -9,13 +9,14 @@ from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
 from gateway import admin, health
-from gateway.api import conversations, stream, tools
+from gateway.api import calls, conversations, stream, tools
 from gateway.config import Config
 from gateway.errors import error_middleware
-from gateway.keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
+from gateway.keys import CONFIG, DIALERS, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
+from gateway.twilio import routes as twilio
 from gateway.webhooks import secret_path, webhook_secret, wire_tools
 
 log = structlog.get_logger(__name__)
@@ -95,6 +96,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[CONFIG] = config
     app[MODELS] = models or Models()
     app[LIVE] = {}
+    app[DIALERS] = {}
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)
@@ -107,4 +109,6 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     stream.add_routes(app)
     tools.add_routes(app)
     admin.setup(app)
+    calls.add_routes(app)
+    twilio.setup(app)
     return app

@@ -15,6 +15,7 @@ reason) and the turns (the Conversation stores them through the storage).
 """
 
 import asyncio
+import secrets
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -27,6 +28,7 @@ from agents.playout import PacedSink
 from agents.ports import CallControl
 from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
+from gateway.api.validation import CreateRequest
 from gateway.call_watch import CallWatch
 from gateway.keys import LIVE, MODELS, STORAGE
 from gateway.storage import SessionRecord
@@ -60,6 +62,20 @@ def session_settings(record: SessionRecord) -> SessionSettings:
         context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
         transfer_targets=tuple(s.get("transfer_targets") or ()), vad_threshold=s.get("vad_threshold"),
         llm=LLMSettings(**(s.get("llm") or {})), recording=bool(s.get("recording")),
+    )
+
+
+def phone_session_record(request: CreateRequest, channel: str, caller: str | None, called: str | None,
+                         call_sid: str | None, *, owner_key_id: str | None = None,
+                         metadata: dict | None = None) -> SessionRecord:
+    """A new (`ready`, not yet stored) session for a phone call as routed: the persona's settings, the
+    call's parties and id. `metadata` defaults to the persona's; an outbound call may give its own."""
+    now = datetime.now(UTC)
+    return SessionRecord(
+        session_id="conv_" + secrets.token_hex(8), owner_key_id=owner_key_id, status="ready",
+        settings=request.settings(), created_at=now, last_activity_at=now, channel=channel,
+        metadata=metadata if metadata is not None else request.metadata, persona_id=request.persona_id,
+        caller=caller, called=called, call_sid=call_sid,
     )
 
 

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.twilio.config import TwilioConfig
+
 from agents.errors import InvalidRequest
 from gateway.numbers import parse_number
 
@@ -165,15 +167,6 @@ class SIPConfig:
     """[sip]: the SIP user agent (off unless a port is set)."""
 
     port: int | None = _setting(None, "UDP/TCP port for SIP (PARLEY_SIP_PORT); unset = no SIP", min=1, max=65535)
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    """[twilio]: credentials for the Twilio door."""
-
-    account_sid: str | None = _setting(None, "Twilio account SID (PARLEY_TWILIO_ACCOUNT_SID)")
-    auth_token: str | None = _setting(None, "Twilio auth token (PARLEY_TWILIO_AUTH_TOKEN); signs webhooks")
-    validate_signatures: bool = _setting(True, "check X-Twilio-Signature; false only for local testing")
 
 
 @dataclass(frozen=True)

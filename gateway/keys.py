@@ -8,6 +8,7 @@ from gateway.models import Models
 from gateway.monitor import Monitor
 from gateway.recordings import Recordings
 from gateway.storage import Storage
+from gateway.twilio.rest import TwilioRest
 from sip.ua import UserAgent
 
 CONFIG = web.AppKey("config", Config)
@@ -18,3 +19,5 @@ WEBHOOKS = web.AppKey("webhooks", WebhookClient)  # the process's one HTTP clien
 MONITOR = web.AppKey("monitor", Monitor)  # this node's live calls, for the admin's live view
 RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call recordings (a persona option)
 SIP_AGENT = web.AppKey("sip_agent", UserAgent)  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
+TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
+DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

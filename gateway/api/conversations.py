@@ -73,6 +73,8 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
         body["persona_id"] = session.persona_id
     if session.caller or session.called:
         body["caller"], body["called"] = session.caller, session.called
+    if session.call_sid:
+        body["call_id"] = session.call_sid  # the telephony call's own id (Twilio's CallSid)
     if session.status == "ended":
         body["ended_at"] = iso(session.ended_at)
         body["end_reason"] = session.end_reason

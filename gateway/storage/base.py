@@ -72,6 +72,9 @@ class SessionStorage(Protocol):
     async def find_session_by_call(self, call_sid: str) -> SessionRecord | None:
         """The newest session of the telephony call `call_sid`, if any."""
 
+    async def set_call_sid(self, session_id: str, call_sid: str) -> None:
+        """Bind a session to its call once the call exists (an outbound call's id comes after the session)."""
+
     async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
                             limit: int, cursor: str | None, *, channel: str | None = None,
                             number: str | None = None) -> SessionPage:

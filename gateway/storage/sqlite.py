@@ -174,6 +174,10 @@ class SQLiteStorage(AdminTables):
             row = await cur.fetchone()
             return self._session(row, cur.description) if row else None
 
+    async def set_call_sid(self, session_id: str, call_sid: str) -> None:
+        await self.db.execute("UPDATE sessions SET call_sid = ? WHERE session_id = ?", (call_sid, session_id))
+        await self.db.commit()
+
     async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
                             limit: int, cursor: str | None, *, channel: str | None = None,
                             number: str | None = None) -> SessionPage:

@@ -1,0 +1,273 @@
+"""WS /twilio/stream: one Twilio Media Streams connection carrying one phone call's session (the Twilio door).
+
+Twilio's mu-law 8 kHz goes in as pcm16 at the engine rate with a plain call per
+20 ms message. The agent's speech goes out through a PacedSink at 8 kHz, a little
+ahead of what Twilio has played (`[twilio] lead_ms`), as a `media` message and a
+`mark` per 20 ms frame. Twilio echoes each mark once the audio before it played,
+which is the playback position barge-in truncation uses; a pause or a barge-in
+sends `clear`, and the marks Twilio then echoes at once were not played.
+
+The session is the one the voice webhook (or POST /v1/calls) created, named by
+the stream's `session_id` parameter and bound to the call's CallSid. The stream's
+`stop` (the caller hung up, a transfer took the call) ends the session; the
+session's end (end_call, DELETE, idle timeout) hangs up through Twilio's REST API
+and closes the stream, after which the call has no more TwiML and ends.
+"""
+
+import asyncio
+import time
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from agents.events import Event, TurnEnd
+from agents.listening import ENGINE_RATE
+from agents.loop import DTMF_KEYS
+from agents.playout import PacedSink
+from agents.ports import CallControlError
+from gateway.call_session import LiveSession
+from gateway.keys import CONFIG, STORAGE
+from gateway.twilio import protocol, twiml
+from gateway.twilio.protocol import MEDIA_ENCODING, MULAW_RATE, PlaybackMarks, ProtocolError
+from gateway.twilio.rest import TwilioApiError, TwilioRest
+from media.codecs import make_codec
+from media.resample import Resampler
+
+log = structlog.get_logger(__name__)
+
+FRAME_MS = 20
+MAX_MESSAGE_BYTES = 64 * 1024  # a media message is ~250 bytes; bigger ones close the socket (1009)
+START_TIMEOUT_S = 15.0  # connected/start come at once; a socket that says nothing is not Twilio
+SILENCE_TIMEOUT_S = 20.0  # Twilio sends media every 20 ms for the whole call, silence included
+_NOTE_EVERY_S = 5.0  # the same complaint about bad input is logged at most this often per stream
+
+
+class TwilioStream:
+    """One Media Streams WebSocket bound to one session: its Door (gateway/call_session.py) and CallControl."""
+
+    def __init__(self, request: web.Request, rest: TwilioRest | None) -> None:
+        self.request = request
+        self.rest = rest
+        self.ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES)
+        self.codec = make_codec("mulaw", MULAW_RATE)
+        self.inbound = Resampler(MULAW_RATE, ENGINE_RATE)
+        self.sink = PacedSink(MULAW_RATE, self._send_audio, on_clear=self._clear, frame_ms=FRAME_MS,
+                              lead_ms=request.app[CONFIG].twilio.lead_ms)
+        self.marks = PlaybackMarks()
+        self.live: LiveSession | None = None
+        self.stream_sid: str | None = None
+        self.call_sid: str | None = None
+        self._out: asyncio.Queue[str | None] = asyncio.Queue()
+        self._writer_task: asyncio.Task | None = None
+        self._closing: asyncio.Future | None = None
+        self._hung_up = False
+        self._transfer_to: str | None = None  # transfer_call's target, dialled once the reply is heard
+        self._transferring: asyncio.Task | None = None
+        self._noted: dict[str, tuple[float, int]] = {}  # complaint -> (last logged, times since)
+
+    # -- wire out ----------------------------------------------------------------------------------
+
+    def _send_audio(self, frame: bytes) -> None:
+        """PacedSink's send: one 20 ms pcm16 frame -> a media message and the mark that follows it."""
+        assert self.stream_sid is not None
+        segment, sent_ms = self.sink.position
+        self._out.put_nowait(protocol.media_message(self.stream_sid, self.codec.encode(frame)))
+        self._out.put_nowait(protocol.mark_message(self.stream_sid, self.marks.sent(segment, sent_ms + FRAME_MS)))
+
+    def _clear(self) -> None:
+        """PacedSink's on_clear (a pause or a barge-in): Twilio drops what it buffered."""
+        self.marks.cleared()
+        if self.stream_sid is not None:
+            self._out.put_nowait(protocol.clear_message(self.stream_sid))
+
+    async def _writer(self) -> None:
+        try:
+            while (item := await self._out.get()) is not None:
+                await self.ws.send_str(item)
+        except ConnectionResetError:  # Twilio went away mid-send: the receive loop sees it too
+            log.info("twilio_stream_gone")
+
+    # -- Door ---------------------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """A phone has no event channel; a transfer waits for the end of the reply that announced it."""
+        if isinstance(event, TurnEnd) and event.role == "assistant" and self._transfer_to is not None:
+            target, self._transfer_to = self._transfer_to, None
+            self._transferring = asyncio.create_task(self._dial(target), name="twilio-transfer")
+
+    async def finish(self) -> None:
+        """The session ended: hang the call up (unless a transfer took it) and close the stream."""
+        if self._transferring is not None:
+            await asyncio.gather(self._transferring, return_exceptions=True)
+        await self._hang_up_call()
+        await self._close(b"session ended")
+
+    async def disconnect(self, message: str) -> None:
+        await self.ws.close(message=message.encode())
+
+    # -- CallControl --------------------------------------------------------------------------------
+
+    async def hang_up(self, reason: str) -> None:
+        """end_call, after the goodbye was heard: REST hang-up; closing the stream ends the call too."""
+        log.info("hang_up", reason=reason)
+        if self.live is not None:
+            await self.live.record_end()
+        await self._hang_up_call()
+        await self._close(b"hangup")
+
+    async def transfer(self, target: str) -> None:
+        """Redirect the call to <Dial>target</Dial> once the current reply (the "transferring you" line)
+        has been heard: a redirect stops the stream at once, and with it anything still to be said."""
+        if self.rest is None or self.call_sid is None:
+            raise CallControlError("transferring needs Twilio's REST API: set PARLEY_TWILIO_ACCOUNT_SID and "
+                                   "PARLEY_TWILIO_AUTH_TOKEN")
+        self._transfer_to = target
+        log.info("transfer_requested", target=target)
+
+    async def send_dtmf(self, digits: str) -> None:
+        raise CallControlError("sending key presses is not available on Twilio calls")
+
+    async def _dial(self, target: str) -> None:
+        assert self.rest is not None and self.call_sid is not None
+        try:
+            await self.rest.redirect(self.call_sid, twiml.dial(target))
+            self._hung_up = True  # the call is the <Dial>'s now: ending the session must not hang it up
+            log.info("transferred", target=target)
+        except TwilioApiError as exc:
+            log.error("transfer_failed", target=target, error=str(exc))
+
+    async def _hang_up_call(self) -> None:
+        if self._hung_up or self.rest is None or self.call_sid is None:
+            return  # without REST credentials, closing the stream ends the call (no TwiML follows it)
+        self._hung_up = True
+        try:
+            await self.rest.hang_up(self.call_sid)
+        except TwilioApiError as exc:
+            log.warning("hang_up_failed", error=str(exc))
+
+    async def _close(self, message: bytes) -> None:
+        """Send what is queued, then close the stream; once, whoever asks first."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._flush_and_close(message))
+        await asyncio.shield(self._closing)
+
+    async def _flush_and_close(self, message: bytes) -> None:
+        self._out.put_nowait(None)
+        if self._writer_task is not None:
+            await asyncio.gather(self._writer_task, return_exceptions=True)
+        await self.ws.close(message=message)
+
+    # -- wire in ------------------------------------------------------------------------------------
+
+    async def run(self) -> web.WebSocketResponse:
+        await self.ws.prepare(self.request)
+        writer = self._writer_task = asyncio.create_task(self._writer(), name="twilio-writer")
+        try:
+            await self._receive()
+        finally:
+            if self.live is not None:
+                await self.live.stop("hangup")  # a phone call that lost its stream is over
+            else:
+                await self.sink.aclose()
+            self._out.put_nowait(None)
+            await asyncio.gather(writer, *(t for t in (self._closing, self._transferring) if t is not None),
+                                 return_exceptions=True)
+            await self.ws.close()
+        return self.ws
+
+    async def _receive(self) -> None:
+        while not self.ws.closed:
+            timeout = START_TIMEOUT_S if self.live is None else SILENCE_TIMEOUT_S
+            try:
+                msg = await self.ws.receive(timeout=timeout)
+            except TimeoutError:
+                log.warning("twilio_stream_silent", seconds=timeout, started=self.live is not None)
+                return
+            if msg.type == WSMsgType.TEXT:
+                try:
+                    message = protocol.parse(msg.data)
+                except ProtocolError as exc:
+                    self._note(str(exc)[:40], str(exc))
+                    continue
+                if await self._handle(message) is False:
+                    return
+            elif msg.type == WSMsgType.BINARY:
+                self._note("binary_message", "Media Streams messages are JSON text")
+            elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                if msg.type == WSMsgType.ERROR:
+                    log.warning("twilio_stream_error", error=str(self.ws.exception()))
+                return
+
+    async def _handle(self, message: protocol.Inbound) -> bool:
+        """Act on one message; False ends the stream."""
+        if isinstance(message, protocol.Media):
+            if self._ours(message.stream_sid, "media") and message.track == "inbound":
+                assert self.live is not None and self.live.conversation is not None
+                self.live.conversation.feed_audio(self.inbound.process(self.codec.decode(message.payload)))
+        elif isinstance(message, protocol.Mark):
+            if self._ours(message.stream_sid, "mark"):
+                played = self.marks.echoed(message.name)
+                if played is not None and played[0] == self.sink.position[0]:
+                    self.sink.note_played(played[1])
+        elif isinstance(message, protocol.Start):
+            if self.live is not None:
+                self._note("second_start", "start after start ignored")
+                return True
+            return await self._open(message)
+        elif isinstance(message, protocol.Dtmf):
+            if self._ours(message.stream_sid, "dtmf"):
+                if message.digit.upper() not in DTMF_KEYS:
+                    self._note("bad_dtmf", f"not a DTMF key: {message.digit!r}")
+                else:
+                    assert self.live is not None and self.live.conversation is not None
+                    self.live.conversation.feed_dtmf(message.digit.upper())
+        elif isinstance(message, protocol.Stop):
+            if self._ours(message.stream_sid, "stop"):
+                log.info("twilio_stream_stopped")
+                return False
+        elif isinstance(message, protocol.Connected):
+            log.info("twilio_stream_connected", protocol=message.protocol, version=message.version)
+        return True
+
+    def _ours(self, stream_sid: str, kind: str) -> bool:
+        if self.live is None:
+            self._note(f"{kind}_before_start", f"{kind} before start ignored")
+            return False
+        if stream_sid != self.stream_sid:
+            self._note("wrong_stream_sid", f"{kind} for another stream ({stream_sid[:40]!r}) ignored")
+            return False
+        return True
+
+    async def _open(self, start: protocol.Start) -> bool:
+        """Bind the stream to the session Twilio names, and start the conversation (greeting first)."""
+        structlog.contextvars.bind_contextvars(call_id=start.call_sid, stream_sid=start.stream_sid)
+        if start.encoding != MEDIA_ENCODING or start.sample_rate != MULAW_RATE or start.channels != 1:
+            log.error("twilio_stream_refused", reason="media format", encoding=start.encoding,
+                      sample_rate=start.sample_rate, channels=start.channels)
+            return False
+        session_id = start.custom_parameters.get("session_id", "")
+        record = await self.request.app[STORAGE].get_session(session_id) if session_id else None
+        problem = ("no such session" if record is None else
+                   "not a Twilio session" if record.channel != "twilio" else
+                   "the session has ended" if record.status == "ended" else
+                   "the session belongs to another call" if record.call_sid not in (None, start.call_sid) else None)
+        if problem is not None:
+            log.error("twilio_stream_refused", reason=problem, session_id=session_id[:64])
+            return False
+        assert record is not None
+        structlog.contextvars.bind_contextvars(session_id=record.session_id)
+        self.stream_sid, self.call_sid = start.stream_sid, start.call_sid
+        self.live = LiveSession(self.request.app, record, self)
+        await self.live.start()
+        log.info("twilio_stream_started", caller=record.caller, called=record.called)
+        return True
+
+    def _note(self, kind: str, message: str) -> None:
+        """Bad input is logged with the call's ids, not once per frame: at most every few seconds a kind."""
+        now = time.monotonic()
+        last, since = self._noted.get(kind, (-_NOTE_EVERY_S, 0))
+        if now - last >= _NOTE_EVERY_S:
+            log.warning("twilio_bad_input", kind=kind, detail=message, repeated=since)
+            self._noted[kind] = (now, 0)
+        else:
+            self._noted[kind] = (last, since + 1)
