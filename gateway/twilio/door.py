@@ -31,6 +31,8 @@ from gateway.twilio import protocol, twiml
 from gateway.twilio.protocol import MEDIA_ENCODING, MULAW_RATE, PlaybackMarks, ProtocolError
 from gateway.twilio.rest import TwilioApiError, TwilioRest
 from media.codecs import make_codec
+from media.dtmf import dtmf_tones
+from media.errors import AudioFormatError
 from media.resample import Resampler
 
 log = structlog.get_logger(__name__)
@@ -125,7 +127,15 @@ class TwilioStream:
         log.info("transfer_requested", target=target)
 
     async def send_dtmf(self, digits: str) -> None:
-        raise CallControlError("sending key presses is not available on Twilio calls")
+        """Media Streams has no key-press message: the keys go out in-band, as the tones a phone makes,
+        in turn with the reply's speech (an IVR on the far end hears them through G.711)."""
+        if self.live is None or self._closing is not None:
+            raise CallControlError("the call has already ended")
+        try:
+            self.sink.push(dtmf_tones(digits, MULAW_RATE))
+        except AudioFormatError as exc:
+            raise CallControlError(str(exc)) from None
+        log.info("dtmf_sent", digits=digits)
 
     async def _dial(self, target: str) -> None:
         assert self.rest is not None and self.call_sid is not None

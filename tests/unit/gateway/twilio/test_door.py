@@ -5,11 +5,15 @@ import asyncio
 import json
 import time
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 
 from agents.reply import TRANSFER_LINE
+from gateway.storage import RouteRecord
+from media.dtmf import GAP_MS, TONE_MS
 from tests.fakes.engine import speech, tool_call
+from tests.unit.media.test_dtmf import heard_keys
 from tests.twilio_phone import RATE, TwilioPhone
 
 WORDS_60 = " ".join(["word"] * 59) + "."  # 3 s of FakeTTS speech
@@ -130,6 +134,23 @@ async def test_transfer_redirects_the_call_to_dial_once_the_line_was_heard(gatew
     assert len(twilio_api.for_call(phone.call_sid)) == 1  # no hang-up after: the call is the <Dial>'s
 
 
+@pytest.mark.parametrize("persona", [{"voice_id": "fake_voice", "system_prompt": "Be brief.",
+                                      "tools": [{"name": "send_dtmf"}]}])
+async def test_send_dtmf_plays_the_keys_in_band(gateway, persona):
+    gateway.asr.transcripts = ["press one two hash"]
+    gateway.llm.scripts = [[tool_call("send_dtmf", digits="12#")], ["Done."]]
+    async with gateway.phone() as phone:
+        await phone.ring()
+        await phone.connect()
+        phone.say(speech(400, RATE))
+        turns = await wait_for(lambda: _with(history(gateway, phone.session_id), 2), what="the reply")
+        played = bytes(phone.played)
+    call = turns[1].tool_calls[0]
+    assert call.name == "send_dtmf" and call.result == {"sent": "12#"} and call.error is None
+    tones = played[:3 * (TONE_MS + GAP_MS) * RATE * 2 // 1000]
+    assert heard_keys(tones) == "12#"  # what an IVR at the far end hears, through mu-law
+
+
 async def test_a_completed_status_callback_ends_a_live_call_already_ended_at_twilio(gateway, twilio_api):
     async with gateway.phone() as phone:
         await phone.ring()
@@ -144,8 +165,8 @@ async def test_a_completed_status_callback_ends_a_live_call_already_ended_at_twi
     assert [r.value("Status") for r in twilio_api.for_call(phone.call_sid)] == ["completed"]  # tried, was done
 
 
-@pytest.mark.parametrize("call_status, reason", [("completed", "hangup"), ("no-answer", "hangup"),
-                                                 ("failed", "error")])
+@pytest.mark.parametrize("call_status, reason", [("completed", "hangup"), ("busy", "hangup"), ("no-answer", "hangup"),
+                                                 ("canceled", "hangup"), ("failed", "error")])
 async def test_status_callbacks_end_a_session_whose_stream_never_came(gateway, call_status, reason):
     async with gateway.phone() as phone:
         await phone.ring()
@@ -168,6 +189,14 @@ async def test_an_unrouted_number_hears_a_polite_line_and_is_hung_up(gateway):
     root = await phone.ring()
     assert [child.tag for child in root] == ["Say", "Hangup"]
     assert "not in service" in root.find("Say").text
+
+
+async def test_with_a_default_route_any_number_reaches_the_default_persona(gateway):
+    await gateway.storage.add_route(RouteRecord("default", "per_test", datetime.now(UTC)))
+    phone = TwilioPhone(gateway.http, gateway.url, called="+15559990000")
+    await phone.ring()
+    record = await gateway.storage.get_session(phone.session_id)
+    assert record.persona_id == "per_test" and record.called == "+15559990000"
 
 
 BAD_INPUT = [
