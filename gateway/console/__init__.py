@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.errors import error_response
+
 STATIC = Path(__file__).parent / "static"
 # The console's pages load only its own files; API calls go to this same origin.
 _HEADERS = {
@@ -26,16 +28,20 @@ async def redirect(request: web.Request) -> web.Response:
     raise web.HTTPFound("/console/")
 
 
-@web.middleware
-async def _static_headers(request: web.Request, handler):
-    response = await handler(request)
-    if request.path.startswith("/console/"):
-        response.headers.update({k: v for k, v in _HEADERS.items() if k not in response.headers})
-    return response
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".html": "text/html; charset=utf-8"}
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    """One of the console's own files: a plain name in the static folder, nothing else."""
+    name = request.match_info["name"]
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or path.suffix not in _TYPES or not path.is_file():
+        return error_response(404, "not_found", f"no such console file: {name}")
+    return web.FileResponse(path, headers={**_HEADERS, "Content-Type": _TYPES[path.suffix]})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/console", redirect)
     app.router.add_get("/console/", index)
-    app.router.add_static("/console/static/", STATIC, append_version=False)
-    app.middlewares.append(_static_headers)
+    app.router.add_get("/console/static/{name}", static)

@@ -269,3 +269,17 @@ async def test_the_personas_llm_settings_reach_the_engine(server, admin):
                 if event["type"] == "transcript" and event["role"] == "assistant" and event["is_final"]:
                     break
     assert 0 < len(event["text"].split()) <= 2, event["text"]
+
+
+def test_the_console_is_served_from_the_package(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/console/", timeout=10) as resp:
+        page = resp.read().decode()
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/html")
+        assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert 'src="/console/static/main.js"' in page
+    for name in ("main.js", "console.css", "talk.js", "mic-worklet.js"):
+        with urllib.request.urlopen(f"{server.url}/console/static/{name}", timeout=10) as resp:
+            assert resp.status == 200 and resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert request(server, "GET", "/console/static/nope.js", None)[0] == 404

@@ -6,6 +6,7 @@ Screenshots land in $PARLEY_SCREENSHOTS (default: the test's tmp dir) so a perso
 import asyncio
 import json
 import os
+import secrets
 import wave
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tests.unit.agents.asr.clips import at_rate, piper
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/setup.sh test: Playwright downloads no browser
 
 QUESTION = "What is the status of my order? The order number is one two three four."
-HOSTILE_NAME = "<script>window.__pwned = 1</script>Acme support"
+HOSTILE_NAME = f"<script>window.__pwned = 1</script>Acme support {secrets.token_hex(3)}"  # unique on a shared server
 HOSTILE_PROMPT = 'You help Acme customers in one short sentence. <img src=x onerror="window.__pwned = 1">'
 
 
@@ -99,7 +100,7 @@ async def test_personas_and_numbers(browser, server, admin, shots):
     await page.fill("input[name=vad_threshold]", "0.5")
     await page.fill("input[name='llm.max_tokens']", "80")
     await page.click("button:text('Create persona')")
-    card = page.locator("article.persona", has_text="Acme support")
+    card = page.locator("article.persona", has_text=HOSTILE_NAME)
     await card.wait_for()
     # User text is shown as text, never run as markup.
     assert await card.locator(".persona-name").text_content() == HOSTILE_NAME
@@ -126,8 +127,9 @@ async def test_personas_and_numbers(browser, server, admin, shots):
 
 
 async def test_a_live_call_shows_as_it_happens_then_in_the_history(browser, server, admin, shots):
+    desk = f"Order desk {secrets.token_hex(3)}"
     persona_id = request(server, "POST", "/v1/personas", admin, {
-        "name": "Order desk", "voice_id": "joe", "tools": [{"name": "lookup_order"}],
+        "name": desk, "voice_id": "joe", "tools": [{"name": "lookup_order"}],
         "system_prompt": "You are Acme's support agent. Answer in one short sentence."})[1]["persona_id"]
     page = await signed_in(browser, server, admin)
     await page.click("#nav a[data-view=live]")
@@ -137,7 +139,7 @@ async def test_a_live_call_shows_as_it_happens_then_in_the_history(browser, serv
         async with http.ws_connect(f"{server.url}/v1/conversations/{sid}/stream?token={admin}") as ws:
             card = page.locator(f"article.call[data-session='{sid}']")
             await card.wait_for(timeout=15000)
-            assert "Order desk" in await card.text_content()
+            assert desk in await card.text_content()
             await ws.send_json({"type": "user_text", "text": "What is the status of order 1234?"})
             await card.locator(".line.user .said:text('order 1234')").wait_for(timeout=15000)
             await wait_for_event(ws, "turn_end", "assistant")  # slow on a busy machine: the reply plays in real time
@@ -154,7 +156,7 @@ async def test_a_live_call_shows_as_it_happens_then_in_the_history(browser, serv
     await card.wait_for(state="detached", timeout=15000)
 
     await page.click("#nav a[data-view=conversations]")
-    row = page.locator("tr.clickable", has_text="Order desk").first
+    row = page.locator("tr.clickable", has_text=desk).first
     await row.click()
     await page.wait_for_selector(".transcript-card .line.assistant")
     text = await page.text_content(".transcript-card")
