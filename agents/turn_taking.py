@@ -33,6 +33,11 @@ _BACKCHANNELS: dict[str, frozenset[str]] = {
     "nl": frozenset({"mhm", "hm", "hmm", "ja", "oké", "ok", "okay", "precies", "klopt", "ah"}),
 }
 _MAX_BACKCHANNEL_WORDS = 3
+# A hum however Whisper spells it ("Mm-mm", "M-M-M-M", "Mmmmm", "Emm", "Uh-uh"): no word, no interruption.
+_HUM = re.compile(r"[ehmnu]+(?:-[ehmnu]+)*")
+_NOT_HUMS = frozenset({"he", "me", "men", "hen", "menu", "nun", "hue", "emu", "hem", "en", "ne", "nu"})
+# A caller who says only "And..." or "Um" over the assistant and stops has not taken the turn.
+_FILLERS = frozenset({"and", "so", "but", "um", "uh", "er", "erm", "ehm", "well"})
 
 # Trailing words after which a speaker usually goes on.
 _CONTINUERS: dict[str, frozenset[str]] = {
@@ -60,7 +65,10 @@ def is_backchannel(text: str, language: str = "en") -> bool:
     if not said:
         return True
     vocabulary = _BACKCHANNELS.get(language, frozenset()) | _BACKCHANNELS["en"] & {"mm", "mhm", "hmm", "ok", "okay"}
-    return len(said) <= _MAX_BACKCHANNEL_WORDS and all(w in vocabulary for w in said)
+    if language == "en":
+        vocabulary |= _FILLERS
+    return len(said) <= _MAX_BACKCHANNEL_WORDS and all(
+        w in vocabulary or (_HUM.fullmatch(w) and w not in _NOT_HUMS) for w in said)
 
 
 def _is_number(word: str) -> bool:

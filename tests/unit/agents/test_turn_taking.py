@@ -6,13 +6,13 @@ from agents.turn_taking import Completeness, completeness, is_backchannel
 
 
 @pytest.mark.parametrize("text", ["", "Mm-hmm.", "yeah", "Okay, okay.", "Uh-huh", "Thank you.", "right, sure",
-                                  "I see."])
+                                  "I see.", "Mm-mm.", "M-M-M-M-", "Mmmmm", "Emm...", "And...", "Um"])
 def test_backchannels_and_noise_are_not_interruptions(text):
     assert is_backchannel(text)
 
 
 @pytest.mark.parametrize("text", ["Stop.", "No, wait.", "Actually I meant order 5678", "Can you repeat that?",
-                                  "yeah but what about my refund"])
+                                  "yeah but what about my refund", "Me?", "Menu.", "And the refund?"])
 def test_words_with_content_are_interruptions(text):
     assert not is_backchannel(text)
 
