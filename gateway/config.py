@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.sip_config import SIPConfig
 from gateway.twilio.config import TwilioConfig
 
 from agents.errors import InvalidRequest
@@ -160,13 +161,6 @@ class ToolsConfig:
     webhook_secret: str | None = _setting(
         None, "signs webhook requests (PARLEY_TOOLS_WEBHOOK_SECRET); unset: generated once into data_dir")
     goodbye_line: str = _setting("Thank you for calling. Goodbye.", "what end_call says when the model gave no words")
-
-
-@dataclass(frozen=True)
-class SIPConfig:
-    """[sip]: the SIP user agent (off unless a port is set)."""
-
-    port: int | None = _setting(None, "UDP/TCP port for SIP (PARLEY_SIP_PORT); unset = no SIP", min=1, max=65535)
 
 
 @dataclass(frozen=True)

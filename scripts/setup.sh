@@ -12,7 +12,8 @@ say() { printf 'parley-setup: %s\n' "$*" >&2; }
 # espeak-ng: the light TTS voice (pyttsx3) and test clips; libopus0: Opus through opuslib.
 apt_runtime=(espeak-ng libopus0)
 # chromium: the console's browser tests (Playwright drives it; no browser of Playwright's own is downloaded).
-apt_test=(chromium)
+# sip-tester: sipp, the real SIP peer of the SIP door's tests.
+apt_test=(chromium sip-tester)
 wanted=("${apt_runtime[@]}")
 [ "$mode" = test ] && wanted+=("${apt_test[@]}")
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

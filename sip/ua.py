@@ -88,6 +88,7 @@ class UserAgent:
         self.doors: dict[int, SipCall] = {}  # loop side, by key
         self.codecs: list[str] = []  # enabled, in preference order (known once started)
         self.addresses: list[str] = []  # transport/host:port we listen on
+        self.host = ""  # host:port of our first transport (known once started)
         self.domain = ""  # the registrar's host: where E.164 numbers are dialled ("" = the caller's host)
         self._on_incoming = on_incoming
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -147,17 +148,22 @@ class UserAgent:
 
         return await asyncio.wrap_future(self.submit(run))
 
-    async def dial(self, uri: str) -> SipCall:
-        """Place a call (INVITE) to `uri`. Returns at once with the call ringing out; await its events."""
+    async def dial(self, uri: str, from_uri: str | None = None) -> SipCall:
+        """Place a call (INVITE) to `uri`, From `from_uri` (default: the account's address). Returns once the
+        INVITE is out; `await call.connected()` for the answer."""
         key = next(self._keys)
         queues = FrameQueues(self.options.clock_rate)
-        door = SipCall(self, CallDetails(key, "outbound", "", user_part(uri) or uri, "", bare_uri(uri)), queues)
+        details = CallDetails(key, "outbound", "", user_part(uri) or uri, user_part(from_uri or ""), bare_uri(uri))
+        door = SipCall(self, details, queues)
         self.doors[key] = door
 
         def make() -> str:
             assert self._account is not None
             call = PjCall(self, key, queues, self._account)
-            call.makeCall(uri, pj.CallOpParam(True))
+            op = pj.CallOpParam(True)
+            if from_uri:
+                op.txOption.localUri = from_uri
+            call.makeCall(uri, op)
             self._calls[key] = call
             return call.getInfo().callIdString
 
@@ -267,7 +273,7 @@ class UserAgent:
         endpoint.libInit(config)
         endpoint.audDevManager().setNullDev()  # no sound card: a null device clocks the conference bridge
         self._set_codecs(endpoint)
-        local_host = self._listen(endpoint)
+        local_host = self.host = self._listen(endpoint)
         endpoint.libStart()
         self._account = PjAccount(self)
         self._account.create(account_config(options, local_host), True)

@@ -1,0 +1,161 @@
+"""SIP calls from a real peer (Debian's sipp) to a real `parley serve --sip-port`: answered, heard, answered back,
+hung up either way; what a caller and an admin would notice (the call's messages, the stored session).
+
+Most calls go to 2000, whose persona ends the session once its answer was heard (max_turns 3), so the
+gateway hangs up with BYE: a call lasts as long as the answer takes on this machine, not a guessed pause.
+"""
+
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.integration.sip.conftest import QUESTION, sipp_dir
+from tests.integration.sip.gateway import call_ids
+from tests.integration.sip.sipp import SippRun, run_sipp
+
+pytestmark = pytest.mark.slow
+
+ANSWERS = "2000"  # the "brief" persona: greeting, the caller's question, its answer, BYE
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def answered_session(gateway, run: SippRun) -> dict:
+    assert run.ok, run.output[-3000:]
+    [call_id] = call_ids(run.messages)
+    return gateway.ended_session_of(call_id)
+
+
+def assert_question_heard(session: dict) -> None:
+    """The greeting played out on connect and the caller's question was understood."""
+    greeting, question = session["history"][:2]
+    assert greeting["role"] == "assistant" and greeting["text"] == "Hello, this is Parley."
+    assert not greeting["interrupted"] and greeting["duration_ms"] >= 1000  # pjsua2 took every frame of it
+    assert question["role"] == "user" and words(question["text"]) == words(QUESTION)
+
+
+def assert_question_answered(session: dict) -> None:
+    """... and the answer was spoken back over RTP, heard out, and the gateway hung up (BYE) after it."""
+    assert_question_heard(session)
+    answer = session["history"][2]
+    assert answer["role"] == "assistant" and "paris" in answer["text"].lower(), session["history"]
+    assert not answer["interrupted"] and answer["duration_ms"] >= 500 and answer["latency_ms"] > 0
+    assert session["end_reason"] == "max_turns"
+
+
+def answer_sdp(run: SippRun) -> str:
+    return run.messages.split("SIP/2.0 200 OK", 1)[1].split("\n-----", 1)[0]
+
+
+@pytest.mark.parametrize("codec, payload_type", [("PCMU", 0), ("PCMA", 8)])
+def test_a_call_hears_the_greeting_and_gets_its_question_answered(sip_gateway, tmp_path, codec, payload_type):
+    encoding = {"PCMU": "mulaw", "PCMA": "alaw"}[codec]
+    run = run_sipp("agent_hangs_up", sip_gateway.target, sipp_dir(tmp_path, encoding=encoding), service=ANSWERS,
+                   codec=codec)
+    session = answered_session(sip_gateway, run)  # sipp only succeeds once the gateway's BYE came
+    assert re.search(rf"m=audio \d+ RTP/AVP {payload_type} 101", answer_sdp(run))  # its codec, telephone-event kept
+    assert re.search(r"^BYE sip:caller@", run.messages, re.MULTILINE)
+    assert session["channel"] == "sip" and session["persona_id"] == "brief"
+    assert (session["called"], session["caller"]) == (ANSWERS, "caller")
+    assert_question_answered(session)
+
+
+def test_a_call_over_tcp(sip_gateway, tmp_path):
+    run = run_sipp("agent_hangs_up", sip_gateway.target, sipp_dir(tmp_path), service=ANSWERS, extra=("-t", "t1"))
+    assert "Via: SIP/2.0/TCP" in run.messages
+    assert_question_answered(answered_session(sip_gateway, run))
+
+
+def test_an_invite_without_sdp_gets_an_offer_and_the_call_works(sip_gateway, tmp_path):
+    """Late offer: the 200 OK carries our offer (our codecs in preference order), the caller's ACK the answer."""
+    run = run_sipp("no_sdp", sip_gateway.target, sipp_dir(tmp_path), service=ANSWERS)
+    offer = answer_sdp(run)
+    assert re.search(r"m=audio \d+ RTP/AVP 0 8 9 ", offer) and "telephone-event/8000" in offer  # PCMU, PCMA, G.722
+    assert_question_answered(answered_session(sip_gateway, run))
+
+
+def test_the_caller_hanging_up_ends_the_session(sip_gateway, tmp_path):
+    run = run_sipp("caller_hangs_up", sip_gateway.target, sipp_dir(tmp_path), pause_ms=5000)
+    session = answered_session(sip_gateway, run)
+    assert session["persona_id"] == "front" and session["status"] == "ended" and session["end_reason"] == "hangup"
+    assert_question_heard(session)
+
+
+def test_key_presses_reach_the_session_as_rfc2833_and_sip_info(sip_gateway, tmp_path):
+    run = run_sipp("dtmf", sip_gateway.target, sipp_dir(tmp_path), pause_ms=4000)
+    session = answered_session(sip_gateway, run)
+    said = [t["text"] for t in session["history"] if t["role"] == "user"]
+    # sip-tester's recorded telephone-events 1, 2, #; then INFO application/dtmf-relay 4, #
+    assert said == ["caller pressed 12#", "caller pressed 4#"]
+
+
+def _in_background(*args, **kwargs) -> tuple[threading.Thread, list[SippRun]]:
+    result: list[SippRun] = []
+    thread = threading.Thread(target=lambda: result.append(run_sipp(*args, **kwargs)))
+    thread.start()
+    return thread, result
+
+
+def _live_call(gateway, turns: int, timeout_s: float = 60.0) -> dict:
+    """The active SIP session, once it has `turns` turns (the caller has spoken: sipp waits for our BYE)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        _, page = gateway.api("GET", "/v1/conversations?channel=sip&status=active&limit=10")
+        if page["conversations"] and page["conversations"][0]["total_turns"] >= turns:
+            return page["conversations"][0]
+        time.sleep(0.2)
+    raise AssertionError("no SIP call became active")
+
+
+def test_deleting_the_session_hangs_the_call_up(sip_gateway, tmp_path):
+    thread, result = _in_background("agent_hangs_up", sip_gateway.target, sipp_dir(tmp_path))
+    live = _live_call(sip_gateway, turns=2)
+    status, _ = sip_gateway.api("DELETE", f"/v1/conversations/{live['session_id']}")
+    assert status == 200
+    thread.join(60)
+    assert result and result[0].ok, result and result[0].output[-2000:]  # the BYE came, sipp answered it
+    assert sip_gateway.api("GET", f"/v1/conversations/{live['session_id']}")[1]["end_reason"] == "deleted"
+
+
+def test_a_call_nobody_hangs_up_ends_after_the_idle_timeout(sip_gateway, tmp_path):
+    """The caller asks, hears the answer, then stays silent: 20 s later (this gateway's idle timeout) BYE."""
+    started = time.monotonic()
+    run = run_sipp("agent_hangs_up", sip_gateway.target, sipp_dir(tmp_path))
+    session = answered_session(sip_gateway, run)
+    assert session["end_reason"] == "idle_timeout"
+    assert time.monotonic() - started >= 20
+
+
+def test_an_unknown_number_is_refused_with_404(sip_gateway, tmp_path):
+    run = run_sipp("unknown_number", sip_gateway.target, tmp_path, service="5555")
+    assert run.ok, run.output[-2000:]
+    assert "SIP/2.0 404 Not Found" in run.messages
+    [call_id] = call_ids(run.messages)
+    _, page = sip_gateway.api("GET", "/v1/conversations?channel=sip&limit=100")
+    assert call_id not in [c.get("call_id") for c in page["conversations"]]  # no session was made
+
+
+def test_several_calls_at_once_each_get_their_own_answer(sip_gateway, tmp_path):
+    calls = 4
+    run = run_sipp("agent_hangs_up", sip_gateway.target, sipp_dir(tmp_path), service=ANSWERS, calls=calls,
+                   timeout_s=240)
+    assert run.ok, run.output[-3000:]
+    ids = call_ids(run.messages)
+    assert len(ids) == calls
+    sessions = [sip_gateway.ended_session_of(call_id) for call_id in ids]
+    assert len({s["session_id"] for s in sessions}) == calls
+    for session in sessions:
+        assert_question_answered(session)
+    ended = {e["call_id"]: e for e in sip_gateway.log_events("sip_call_ended") if e.get("call_id") in ids}
+    for call_id in ids:  # audio flowed both ways all along: a caller frame every 20 ms, our speech sent
+        assert ended[call_id]["frames_in"] >= 5000 // 20 and ended[call_id]["frames_out"] >= 100
+
+
+def test_sipp_is_the_real_peer():
+    version = subprocess.run(["sipp", "-v"], capture_output=True, text=True).stdout
+    assert "SIPp v3" in version and "RTPSTREAM" in version  # Debian's sip-tester, with rtp_stream
