@@ -62,10 +62,11 @@ class SippRun:
         return self.returncode == 0
 
 
-def run_sipp(scenario: str, target: str, workdir: Path, service: str = "1000", calls: int = 1,
-             pause_ms: int = 10000, timeout_s: float = 150.0, codec: str = "PCMU",
+def run_sipp(scenario: str, target: str | None, workdir: Path, service: str = "1000", calls: int = 1,
+             pause_ms: int = 10000, timeout_s: float = 150.0, codec: str = "PCMU", port: int | None = None,
              extra: tuple[str, ...] = ()) -> SippRun:
     """Place `calls` calls (all at once) with scenarios/<scenario>.xml to `target` (host:port); waits for the end.
+    With `target` None sipp is the one called (a UAS on `port`) and takes `calls` calls.
 
     `pause_ms` is how long `<pause/>` lasts (sipp's -d): the time the caller listens before hanging up.
     `codec` (PCMU or PCMA) is offered in the SDP and used for question.wav's RTP.
@@ -75,8 +76,8 @@ def run_sipp(scenario: str, target: str, workdir: Path, service: str = "1000", c
     for old in workdir.glob("*_messages.log"):
         old.unlink()
     command = [
-        "sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), target, "-s", service,
-        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port(4)),
+        "sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), *([target, "-s", service] if target else []),
+        "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(port or free_udp_port()), "-mp", str(free_udp_port(4)),
         "-m", str(calls), "-l", str(calls), "-r", str(calls), "-d", str(pause_ms),
         "-key", "codec", codec, "-key", "codec_pt", str(payload_type), "-rtp_payload", str(payload_type),
         "-nostdin", "-trace_msg", "-timeout", f"{int(timeout_s)}s", "-timeout_error", *extra,
