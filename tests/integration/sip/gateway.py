@@ -111,6 +111,7 @@ def call_ids(messages: str) -> list[str]:
 
 
 def start_sip_gateway(tmp: Path, extra_env: dict | None = None) -> SipGateway:
+    tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "parley.toml"
     sip_port = free_sip_port()
     rtp_port = random.randrange(20000, 30000, 2)  # each call takes the next pair from here
