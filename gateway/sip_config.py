@@ -31,7 +31,8 @@ class SIPConfig:
     rtp_port_range: int = _setting(2000, "how many ports from rtp_port calls may use; 0 = no limit", min=0, max=65535)
     clock_rate: int = _setting(8000, "Hz of call audio to and from the engine: 8000, or 16000 to keep G.722 wideband",
                                choices=(8000, 16000))
-    max_calls: int = _setting(32, "simultaneous SIP calls; more get 486 Busy Here", min=1, max=512)
+    max_calls: int = _setting(4, "simultaneous SIP calls, more get 486 Busy Here; the pjsua2-python wheel is built "
+                              "for at most 4 (PJSUA_MAX_CALLS)", min=1, max=512)
     registrar: str | None = _setting(
         None, "register to this trunk/PBX (sip:pbx.example.com) so that calls to the account reach Parley; "
         "unset = no registration (the PBX sends calls to this address)")

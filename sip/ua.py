@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 _POLL_MS = 10  # longest a submitted command waits for the UA thread
+# The pjsua2-python 2.15.1 wheel is compiled with PJSUA_MAX_CALLS = 4: a 5th call fails with PJ_ETOOMANY
+# (an INVITE gets 486) whatever max_calls says; more calls need a build of its own or more processes.
+_WHEEL_MAX_CALLS = 4
 _BYE_GRACE_S = 2.0  # at shutdown: how long hung-up calls get to finish their BYE
 _TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP}
 # pjsip's levels: 1 error, 2 warning, 3 info, 4+ debug. Its errors are mostly about what a peer sent
@@ -271,6 +274,10 @@ class UserAgent:
         media.ecTailLen = 0  # no sound device, so no echo of our own to cancel
         media.maxMediaPorts = max(media.maxMediaPorts, 2 * options.max_calls + 4)
         endpoint.libInit(config)
+        if options.max_calls > _WHEEL_MAX_CALLS:
+            log.warning("sip_max_calls_capped", max_calls=options.max_calls, pjsua2=endpoint.libVersion().full,
+                        reason=f"the pjsua2-python wheel takes at most {_WHEEL_MAX_CALLS} calls at once "
+                               "(PJSUA_MAX_CALLS); run more gateway processes for more")
         endpoint.audDevManager().setNullDev()  # no sound card: a null device clocks the conference bridge
         self._set_codecs(endpoint)
         local_host = self.host = self._listen(endpoint)
