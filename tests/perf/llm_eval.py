@@ -11,6 +11,10 @@ the same code the engine uses. Cases:
   c  "Hi, can you help me?"                                     -> no tool call, a plain coherent answer
   d  after the tool result {"status": "shipped", ...}           -> an answer that says shipped
   e  "Where is my order?"                                       -> no invented number: asks for it
+  f  after a greeting and small talk, "Where is order 1234?"  -> lookup_order(order_id="1234") (a call
+     rarely starts with the order: after a plain assistant turn a small model stops calling tools)
+  g  after the greeting, "Can you check order 5678 for me?"   -> lookup_order(order_id="5678")
+  h  after "Order 1234 shipped ... with UPS", "Which carrier?"  -> an answer that says UPS (earlier turns read)
 Latency: `ttft` is request -> first TextDelta (the first thing TTS could speak) for
 c/d/e, `call` request -> complete ToolCallRequest for a/b; medians over the warm runs.
 """
@@ -47,6 +51,9 @@ CALL = ToolCallRequest("call_1", "lookup_order", {"order_id": "1234"})
 TOOL_TALK = re.compile(r"\b(function|tool|json|lookup_order|argument|parameter)s?\b|[{}]", re.I)
 
 
+GREETING = "Thanks for calling Acme. How can I help?"
+
+
 def _history(user: str) -> list[Message]:
     return [Message("system", SYSTEM), Message("user", user)]
 
@@ -58,13 +65,21 @@ CASES = {
     "d": _history("What is the status of order 1234?")
     + [Message("assistant", "", tool_calls=(CALL,)), Message("tool", json.dumps(RESULT), tool_call_id="call_1", name="lookup_order")],
     "e": _history("Where is my order?"),
+    "f": [Message("system", SYSTEM), Message("assistant", GREETING), Message("user", "Hi there."),
+          Message("assistant", "Hello! How can I help you today?"), Message("user", "Where is order 1234?")],
+    "g": [Message("system", SYSTEM), Message("assistant", GREETING), Message("user", "Can you check order 5678 for me?")],
+    "h": _history("What is the status of order 1234?")
+    + [Message("assistant", "", tool_calls=(CALL,)), Message("tool", json.dumps(RESULT), tool_call_id="call_1", name="lookup_order"),
+       Message("assistant", "Order 1234 has shipped with UPS and should arrive on Friday."),
+       Message("user", "Sorry, which carrier was that?")],
 }
 
 
 def judge(case: str, text: str, calls: list[ToolCallRequest]) -> tuple[bool, str]:
     text = text.strip()
-    if case in ("a", "b"):
-        ok = len(calls) == 1 and calls[0].name == "lookup_order" and calls[0].arguments.get("order_id") == "1234"
+    if case in ("a", "b", "f", "g"):
+        wanted = "5678" if case == "g" else "1234"
+        ok = len(calls) == 1 and calls[0].name == "lookup_order" and calls[0].arguments.get("order_id") == wanted
         return ok and "{" not in text, "call " + ", ".join(f"{c.name}({json.dumps(c.arguments)})" for c in calls) if calls else "no call: " + text
     if calls:
         return False, "called " + ", ".join(f"{c.name}({json.dumps(c.arguments)})" for c in calls)
@@ -72,6 +87,8 @@ def judge(case: str, text: str, calls: list[ToolCallRequest]) -> tuple[bool, str
         return len(text.split()) >= 3 and not TOOL_TALK.search(text), text
     if case == "d":
         return "shipped" in text.lower() and not TOOL_TALK.search(text), text
+    if case == "h":
+        return "ups" in text.lower() and not TOOL_TALK.search(text), text
     asks = "?" in text or re.search(r"\b(please|provide|give|tell|share|need)\b", text, re.I)
     wants_number = re.search(r"\b(order )?(number|id)\b", text, re.I)
     return bool(asks and wants_number and not re.search(r"\d{3,}", text) and not TOOL_TALK.search(text)), text
@@ -86,7 +103,7 @@ async def one_reply(llm, case: str, temperature: float, seed: int) -> dict:
         if isinstance(out, TextDelta):
             first_text = first_text if first_text is not None else now
             text += out.text
-        else:
+        elif isinstance(out, ToolCallRequest):
             call_at = call_at if call_at is not None else now
             calls.append(out)
     ok, shown = judge(case, text, calls)

@@ -46,19 +46,34 @@ def test_local_shape_writes_the_tools_when_the_template_cannot():
     assert CALL_FORMAT in out[0]["content"] and TOOL_RULES in out[0]["content"]
 
 
-def test_local_shape_keeps_what_the_assistant_said_and_later_turns():
+def test_local_shape_reads_earlier_turns_as_a_transcript_before_the_callers_latest():
+    # As turns, a plain assistant turn makes the small model stop calling tools (fold_earlier_turns).
     history = [
+        Message("system", "Be brief."),
+        Message("assistant", "Thanks for calling Acme."),
         Message("user", "Status of 1234?"),
         Message("assistant", "One moment.", tool_calls=(CALL,)),
         Message("tool", RESULT, tool_call_id="c1"),
         Message("assistant", "It shipped."),
-        Message("user", "Thanks"),
+        Message("user", "Which carrier?"),
     ]
     out = to_local(history, [LOOKUP], template_has_tools=True)
-    assert [m["role"] for m in out] == ["system", "user", "assistant", "system", "assistant", "user"]
-    assert out[0]["content"] == TOOL_RULES  # no system prompt of our own: the rules alone
-    assert out[2]["content"] == "One moment."
-    assert ANSWER_NOTE not in out[3]["content"]  # an older result: the model already answered it
+    assert [m["role"] for m in out] == ["system", "user"]
+    system = out[0]["content"]
+    assert system.startswith("Be brief.\n\nThe call so far") and system.endswith(TOOL_RULES)
+    transcript = system.split("\n")
+    assert transcript.index("You: Thanks for calling Acme.") < transcript.index("Caller: Status of 1234?") \
+        < transcript.index("You: One moment.") < transcript.index("You: It shipped.")
+    assert 'lookup_order({"order_id": "1234"})' in system and "shipped" in system  # the call and its result
+    assert out[1] == {"role": "user", "content": "Which carrier?"}
+
+
+def test_the_current_turns_tool_result_stays_a_note_to_answer():
+    history = [Message("assistant", "Hello."), Message("user", "Status of 1234?"),
+               Message("assistant", "", tool_calls=(CALL,)), Message("tool", RESULT, tool_call_id="c1")]
+    out = to_local(history, [LOOKUP], template_has_tools=True)
+    assert [m["role"] for m in out] == ["system", "user", "system"]
+    assert "You: Hello." in out[0]["content"] and out[2]["content"].endswith(ANSWER_NOTE)
 
 
 def test_no_tools_no_rules():
