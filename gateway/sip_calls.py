@@ -56,17 +56,27 @@ async def _answer(app: web.Application, call: SipCall) -> None:
     """One incoming call, from routing to the end of its session."""
     log.info("sip_incoming", called=call.called, caller=call.caller)
     if not app[MODELS].ready.is_set():
-        await call.reject(503, "Starting Up")
+        await _refuse(call, 503, "Starting Up")
         return
     request = await route_call(app, call.called, "sip")
     if request is None:
-        await call.reject(404, "Not Found")
+        await _refuse(call, 404, "Not Found")
         return
     record = phone_session_record(request, "sip", call.caller, call.called, call.call_id)
     await app[STORAGE].create_session(record)
     structlog.contextvars.bind_contextvars(session_id=record.session_id)
-    await call.answer()
+    try:
+        await call.answer()
+    except SipError as exc:  # the caller gave up (CANCEL) while we routed: _carry stores the end
+        log.info("sip_call_gone", error=str(exc))
     await _carry(app, call, record)
+
+
+async def _refuse(call: SipCall, status_code: int, reason: str) -> None:
+    try:
+        await call.reject(status_code, reason)
+    except SipError as exc:  # already cancelled by the caller: nothing to refuse
+        log.info("sip_call_gone", error=str(exc))
 
 
 def _spawn(app: web.Application, call: SipCall, job, session_id: str | None = None) -> None:

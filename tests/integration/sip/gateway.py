@@ -13,6 +13,8 @@ from tests.integration.sip.sipp import free_udp_port
 from tests.servers import Server, start_server
 
 PROMPT = "You are a helpful assistant on the phone. Answer in one short sentence."
+LONG_GREETING = ("Hello, this is Parley, the voice assistant of the Acme store. I can help you with your orders, "
+                 "deliveries, returns and refunds. How can I help you today?")
 
 # Numbers (request-URI user parts) and the personas they reach. "brief" ends the session (and the call) once its
 # answer was heard (max_turns 3: greeting, question, answer): a call lasts as long as the answer takes to come.
@@ -29,6 +31,12 @@ system_prompt = "{prompt}"
 greeting = "Hello, this is Parley."
 max_turns = 3
 numbers = ["2000"]
+
+[personas.talker]
+voice_id = "joe"
+system_prompt = "{prompt}"
+greeting = "{long_greeting}"
+numbers = ["4000"]
 
 [personas.control]
 voice_id = "joe"
@@ -120,7 +128,7 @@ def start_sip_gateway(tmp: Path, extra_env: dict | None = None) -> SipGateway:
 transports = "udp,tcp"
 rtp_port = {rtp_port}
 rtp_port_range = 400
-{PERSONAS.format(prompt=PROMPT)}""")
+{PERSONAS.format(prompt=PROMPT, long_greeting=LONG_GREETING)}""")
     env = {"PARLEY_CONFIG": str(config), "PARLEY_SIP_PORT": str(sip_port), **(extra_env or {})}
     server = start_server(tmp, env)
     result = server.cli("keys", "create", "--admin", "--name", "sip-tests")

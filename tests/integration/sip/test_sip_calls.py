@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.integration.sip.conftest import QUESTION, sipp_dir
-from tests.integration.sip.gateway import call_ids
+from tests.integration.sip.gateway import LONG_GREETING, call_ids
 from tests.integration.sip.sipp import SippRun, run_sipp
 
 pytestmark = pytest.mark.slow
@@ -159,3 +159,16 @@ def test_several_calls_at_once_each_get_their_own_answer(sip_gateway, tmp_path):
 def test_sipp_is_the_real_peer():
     version = subprocess.run(["sipp", "-v"], capture_output=True, text=True).stdout
     assert "SIPp v3" in version and "RTPSTREAM" in version  # Debian's sip-tester, with rtp_stream
+
+
+def test_talking_over_the_greeting_cuts_it_where_the_caller_stopped_hearing_it(sip_gateway, tmp_path):
+    """Barge-in on SIP: what pjsua2 had not taken yet is dropped, and the stored greeting is what was played."""
+    run = run_sipp("caller_hangs_up", sip_gateway.target, sipp_dir(tmp_path), service="4000", pause_ms=8000)
+    session = answered_session(sip_gateway, run)
+    greeting = session["history"][0]
+    assert greeting["interrupted"], greeting
+    # The caller starts talking 2.5 s after the answer, ~2 s into the greeting (its first words take a moment to
+    # synthesise); the reply pauses 120 ms into caller speech, and what pjsua2 had not taken then is dropped.
+    assert 1500 <= greeting["duration_ms"] <= 3500, greeting
+    assert LONG_GREETING.startswith(greeting["text"].rstrip(".")) and len(greeting["text"]) < len(LONG_GREETING) / 2
+    assert words(session["history"][1]["text"]) == words(QUESTION)
