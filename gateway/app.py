@@ -100,9 +100,11 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)
+    # After storage (its calls store their end as they hang up), before the models: a SIP port in use
+    # stops start-up at once instead of after the models have loaded in vain.
+    app.cleanup_ctx.append(sip_ctx)
     if models is None:
         app.cleanup_ctx.append(_models_ctx)
-    app.cleanup_ctx.append(sip_ctx)  # after storage: its calls store their end as they hang up
     app.on_shutdown.append(_close_streams)
     health.add_routes(app)
     conversations.add_routes(app)

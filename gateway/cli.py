@@ -79,8 +79,10 @@ async def _serve(config: Config) -> None:
 
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=config.server.shutdown_timeout_s)
-    await runner.setup()
     try:
+        # Inside the try: a part failing to start (the SIP port in use) still gets the parts that did
+        # started closed, or the database connection's thread keeps the process alive.
+        await runner.setup()
         site = web.TCPSite(runner, config.server.host, config.server.port)
         await site.start()
         port = runner.addresses[0][1]

@@ -6,6 +6,7 @@ Every field is overridden by PARLEY_SIP_<KEY>; `parley serve --sip-port N` sets 
 from dataclasses import dataclass, field
 
 _TRANSPORTS = frozenset({"udp", "tcp"})
+_CLOCK_RATES = (8000, 16000)
 
 
 def _setting(default, doc: str, **rules):
@@ -29,8 +30,7 @@ class SIPConfig:
         "(the pjsua2-python wheel has no opus)")
     rtp_port: int = _setting(10000, "first RTP port; each call takes two (RTP, RTCP); 0 = any", min=0, max=65535)
     rtp_port_range: int = _setting(2000, "how many ports from rtp_port calls may use; 0 = no limit", min=0, max=65535)
-    clock_rate: int = _setting(8000, "Hz of call audio to and from the engine: 8000, or 16000 to keep G.722 wideband",
-                               choices=(8000, 16000))
+    clock_rate: int = _setting(8000, "Hz of call audio to and from the engine: 8000, or 16000 to keep G.722 wideband")
     max_calls: int = _setting(4, "simultaneous SIP calls, more get 486 Busy Here; the pjsua2-python wheel is built "
                               "for at most 4 (PJSUA_MAX_CALLS)", min=1, max=512)
     registrar: str | None = _setting(
@@ -49,6 +49,9 @@ class SIPConfig:
         if not transports or transports - _TRANSPORTS:
             raise ConfigError(f"invalid setting sip.transports (PARLEY_SIP_TRANSPORTS): expected udp, tcp or "
                               f"udp,tcp, got {self.transports!r}")
+        if self.clock_rate not in _CLOCK_RATES:
+            raise ConfigError(f"invalid setting sip.clock_rate (PARLEY_SIP_CLOCK_RATE): expected 8000 or 16000, "
+                              f"got {self.clock_rate!r}")
         if not [c for c in self.codecs.split(",") if c.strip()]:
             raise ConfigError("invalid setting sip.codecs (PARLEY_SIP_CODECS): name at least one codec (PCMU,PCMA)")
         for name, value in (("registrar", self.registrar), ("account", self.account)):

@@ -1,7 +1,10 @@
 """A gateway as a trunk/PBX sees it: it registers with digest credentials (sipp plays the registrar and checks
 them), refuses calls past sip.max_calls with 486, and un-REGISTERs when it stops."""
 
+import os
 import re
+import socket
+import subprocess
 import threading
 import time
 
@@ -10,7 +13,7 @@ import pytest
 from tests.integration.sip.conftest import sipp_dir
 from tests.integration.sip.gateway import SipGateway, start_sip_gateway
 from tests.integration.sip.sipp import SippRun, free_udp_port, run_sipp
-from tests.servers import stop_server
+from tests.servers import PARLEY, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +71,15 @@ def test_stopping_unregisters_and_never_logs_the_password(trunk):
     assert re.search(r'^Authorization: Digest username="parley", realm="pbx\.test"', messages, re.MULTILINE)
     assert re.search(r"^To: <sip:parley@127\.0\.0\.1[:>]", messages, re.MULTILINE)  # the account's address
     assert PASSWORD not in gateway.server.log()
+
+
+def test_a_sip_port_in_use_stops_start_up_with_a_clear_message(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        env = {**os.environ, "PARLEY_DATA_DIR": str(tmp_path), "PARLEY_LOG_FORMAT": "json"}
+        done = subprocess.run([*PARLEY, "serve", "--port", "0", "--sip-port", str(port)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"parley: SIP: cannot listen for SIP on 127.0.0.1:{port}/udp" in done.stderr
+    assert "Traceback" not in done.stderr
