@@ -14,8 +14,11 @@ then libDestroy (objects alive past it crash the process).
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +63,20 @@ def _quietly(action: Callable[[], object], event: str) -> None:
         action()
     except pj.Error as exc:
         log.warning(event, error=_reason(exc))
+
+
+@contextlib.contextmanager
+def _stdout_silenced():
+    """pjlib prints its first lines (libCreate, before libInit hands its log to us) straight to fd 1."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 class _LogWriter(pj.LogWriter):
@@ -256,7 +273,8 @@ class UserAgent:
     def _create(self) -> None:
         options = self.options
         endpoint = self._endpoint = _Endpoint()
-        endpoint.libCreate()
+        with _stdout_silenced():
+            endpoint.libCreate()
         config = pj.EpConfig()
         config.uaConfig.threadCnt = 0  # SIP events run on this thread, in libHandleEvents
         config.uaConfig.mainThreadOnly = False
