@@ -356,10 +356,11 @@ class UserAgent:
         self._destroy()
 
     def _destroy(self) -> None:
-        for call in list(self._calls.values()) + self._retired:
-            call.release()
+        calls = [*self._calls.values(), *self._retired]
         self._calls.clear()
         self._retired.clear()
+        while calls:  # popped, so that no name keeps one alive past libDestroy (its destructor would crash)
+            calls.pop().release()
         if self._account is not None:
             _quietly(self._account.shutdown, "sip_account_shutdown_failed")
             self._account = None
