@@ -119,7 +119,7 @@ class Reply:
                             sentences.put_nowait(piece)
                     elif isinstance(out, ToolCallRequest):
                         requests.append(out)
-                    elif isinstance(out, ToolCallStarting) and self._holds(tools.get(out.name)):
+                    elif isinstance(out, ToolCallStarting) and self._holds_early(out.name, tools):
                         # The model is writing a look-up call (about a second for a small local model),
                         # then the tool runs, then a second round answers: speak the hold line now.
                         self._hold(sentences)
@@ -171,6 +171,13 @@ class Reply:
         self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
         return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+
+    def _holds_early(self, name: str | None, tools: dict[str, ToolDefinition]) -> bool:
+        """A call just begun gets the hold line if it is a look-up; before its name is out, only if
+        every tool is one (a goodbye through end_call must not start with "Let me look that up")."""
+        if name is None:
+            return all(self._holds(t) for t in tools.values())
+        return self._holds(tools.get(name))
 
     def _holds(self, definition: ToolDefinition | None) -> bool:
         """A slow call of this tool gets the hold line (an unknown name too: its error takes a round)."""

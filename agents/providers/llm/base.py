@@ -48,11 +48,12 @@ class LLMOptions:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarting:
-    """The model has begun writing a call to tool `name` whose arguments are still coming (a hint: the
-    engine may speak a hold line now instead of waiting in silence for the call to be complete).
-    Sent once per reply round, as soon as the name is readable."""
+    """The model has begun writing a tool call whose arguments are still coming (a hint: the engine
+    may speak a hold line now instead of waiting in silence for the call to be complete). Sent as the
+    call begins with `name` None when the name comes later in the text, then once more with `name`
+    as soon as it is readable."""
 
-    name: str
+    name: str | None = None
 
 
 LLMOutput = TextDelta | ToolCallRequest | ToolCallStarting

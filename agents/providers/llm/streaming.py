@@ -102,7 +102,7 @@ class ReplySplitter:
             self._pending = text[i:] if state == "maybe" else ""
             if state == "yes":
                 self._held = text[i:]
-                return self._text(text[:i]) + self._hint()
+                return self._text(text[:i]) + (self._hint() or ([ToolCallStarting()] if self.tools else []))
             return self._text(text[:i])
         self._pending = ""
         return self._text(text)

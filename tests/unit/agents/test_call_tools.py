@@ -96,7 +96,7 @@ async def test_end_call_says_goodbye_then_hangs_up_after_the_audio_has_played(ca
 
 async def test_end_call_without_words_says_the_goodbye_line_and_no_hold_line(calls):
     tts = FakeTTS()
-    engine = make_engine(FakeASR(), FakeLLM([[ToolCallStarting("end_call"), tool_call("end_call")]], delay_s=0.05), tts,
+    engine = make_engine(FakeASR(), FakeLLM([[ToolCallStarting(), ToolCallStarting("end_call"), tool_call("end_call")]], delay_s=0.05), tts,
                          goodbye_line="Goodbye from Acme.")
     c = Call(engine, tools=(LOOKUP, END_CALL))  # a look-up tool too: the hint names the tool being called
     calls(c)

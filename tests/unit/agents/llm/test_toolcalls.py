@@ -130,9 +130,9 @@ def test_plain_text_streams_at_once():
 def test_a_tool_call_is_held_whole_and_never_spoken():
     pieces = ["\n", '{"', "name", '":', ' "lookup_order", "arguments": {"order_id": "', "one two three four", '"}}']
     steps = _stream(pieces)
-    # once the call names its tool, a hint (for a hold line), then nothing until the call is whole
-    assert steps[4] == [ToolCallStarting("lookup_order")]
-    assert all(step == [] for i, step in enumerate(steps[:-1]) if i != 4)
+    # hints (for a hold line) as the call begins and once it names its tool, then nothing until it is whole
+    assert steps[1] == [ToolCallStarting()] and steps[4] == [ToolCallStarting("lookup_order")]
+    assert all(step == [] for i, step in enumerate(steps[:-1]) if i not in (1, 4))
     [call] = steps[-1]
     assert isinstance(call, ToolCallRequest) and (call.name, call.arguments) == ("lookup_order", {"order_id": "1234"})
 
