@@ -63,7 +63,7 @@ class FakeASRStream:
             self.text = self.asr.transcripts.pop(0) if self.asr.transcripts else ""
         return self.text
 
-    async def so_far(self) -> str:
+    async def so_far(self, quick: bool = False) -> str:
         await asyncio.sleep(self.asr.so_far_delay_s)
         return self._scripted()
 

@@ -18,9 +18,10 @@ class ASRStream(Protocol):
 
     async def partial(self) -> str | None: ...
 
-    async def so_far(self) -> str:
+    async def so_far(self, quick: bool = False) -> str:
         """The transcript of everything pushed so far, always computed (the engine asks for it in a
-        pause, to judge whether the caller is done and to have the final ready if so)."""
+        pause, to judge whether the caller is done and to have the final ready if so). `quick`: one
+        decode, no slower retries (a glance at words still coming, not a transcript to keep)."""
 
     async def final(self) -> str: ...
 

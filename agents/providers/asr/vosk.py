@@ -154,8 +154,8 @@ class VoskStream:
         self._last_partial = text
         return text
 
-    async def so_far(self) -> str:
-        """The text so far (vosk decodes as audio arrives, so this is cheap)."""
+    async def so_far(self, quick: bool = False) -> str:
+        """The text so far (vosk decodes as audio arrives, so this is cheap, quick or not)."""
         if self._closed:
             return ""
         self._hand_over()

@@ -202,21 +202,23 @@ class WhisperStream:
         self._last_partial = text
         return text
 
-    async def so_far(self) -> str:
-        """Everything heard so far, decoded like a final; "" once the stream is closed."""
+    async def so_far(self, quick: bool = False) -> str:
+        """Everything heard so far, decoded like a final (`quick`: greedy only, like a partial);
+        "" once the stream is closed."""
         if self._closed:
             return ""
         size = len(self._pcm)
         if self._so_far is not None and self._so_far[0] == size:
             return self._so_far[1]
-        text = await self._asr.pool.run(self._transcribe_so_far, bytes(self._pcm))
-        self._so_far = (size, text)
+        text = await self._asr.pool.run(self._transcribe_so_far, bytes(self._pcm), not quick)
+        if not quick:  # only a full decode may stand in for the final
+            self._so_far = (size, text)
         return text
 
-    def _transcribe_so_far(self, pcm: bytes) -> str:
+    def _transcribe_so_far(self, pcm: bytes, final: bool) -> str:
         if self._closed or not pcm:
             return ""
-        return self._asr.transcribe(pcm, self._language)
+        return self._asr.transcribe(pcm, self._language, final=final)
 
     def _transcribe(self, pcm: bytes) -> str:
         # A partial still queued when the utterance ended is stale: skip it, the final matters.
