@@ -105,7 +105,8 @@ class Listening:
 
     def _assistant_talking(self) -> bool:
         state = self._reply_state
-        return (self._reply_task is not None and not self._reply_task.done() and state is not None
+        task = self._reply_task
+        return (task is not None and not task.done() and not task.cancelling() and state is not None
                 and state.first_audio_at is not None)
 
     def _on_speech_start(self, event: SpeechStart) -> None:

@@ -182,7 +182,8 @@ class Conversation(Listening):
     def _barge_in(self) -> None:
         """Caller spoke (or typed) over the reply: stop it within this frame and say how much was heard."""
         task, state = self._reply_task, self._reply_state
-        if task is None or task.done() or state is None:
+        # A reply cut already may still be finishing (waiting for its tool's result): cut once only.
+        if task is None or task.done() or task.cancelling() or state is None:
             return
         self._cut_ms = min(self.sink.played_ms(), state.timeline.total_ms)
         self.sink.clear()
