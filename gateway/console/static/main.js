@@ -67,6 +67,8 @@ async function start() {
 document.getElementById("signin-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const key = document.getElementById("signin-key").value.trim();
+  // A new attempt starts with no verdict: the last attempt's message must not stand for this one.
+  document.getElementById("signin-error").textContent = "";
   const problem = await checkKey(key);
   if (problem) return showSignIn(problem);
   document.getElementById("signin-key").value = "";
