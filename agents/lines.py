@@ -11,6 +11,10 @@ SAY_AGAIN = "Sorry, could you say that again?"
 TOOL_FAILED = "Sorry, I could not get that information just now."
 TRANSFERRING = "Transferring your call now."
 GOODBYE = "Thank you for calling. Goodbye."
+# A tool call lacked a value only the caller can give (agents/tools/runner.py `lacking`). ASK_FOR is
+# filled from the parameter's (English) description, so other languages get ASK_DETAILS instead.
+ASK_FOR = "Could you tell me {what}?"
+ASK_DETAILS = "Could you give me a few more details, please?"
 
 _TRANSLATIONS: dict[str, dict[str, str]] = {
     HOLD: {
@@ -38,9 +42,25 @@ _TRANSLATIONS: dict[str, dict[str, str]] = {
         "fr": "Merci de votre appel. Au revoir.", "it": "Grazie per la chiamata. Arrivederci.",
         "nl": "Bedankt voor uw oproep. Tot ziens.", "pt": "Obrigado pela sua chamada. Adeus.",
     },
+    ASK_DETAILS: {
+        "de": "Können Sie mir bitte noch ein paar Angaben machen?",
+        "es": "¿Podría darme algunos datos más, por favor?",
+        "fr": "Pourriez-vous me donner quelques précisions, s'il vous plaît ?",
+        "it": "Può darmi qualche dettaglio in più, per favore?", "nl": "Kunt u mij wat meer gegevens geven?",
+        "pt": "Pode dar-me mais alguns detalhes, por favor?",
+    },
 }
 
 
 def in_language(line: str, language: str) -> str:
     """`line` in `language` when it is one of the English defaults and a translation exists."""
     return _TRANSLATIONS.get(line, {}).get(language, line)
+
+
+def ask_for(what: str, language: str) -> str:
+    """The question for a missing value ("the order number" -> "Could you tell me the order number?").
+
+    `what` comes from an English tool description, so a session in another language gets the general
+    ASK_DETAILS in its own language rather than a sentence half in English.
+    """
+    return ASK_FOR.format(what=what) if language == "en" else in_language(ASK_DETAILS, language)

@@ -12,11 +12,13 @@ from agents import lines
 from agents.engine import Engine
 from agents.events import ToolCall, ToolResult, TurnStart
 from agents.ports import AudioSink, CallControl, ToolCallRecord
+from agents.providers.llm import chatformat
 from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolCallStarting
+from agents.reply_guard import ReplyGuard
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
 from agents.tools.handler import Ending, ToolContext
-from agents.tools.spec import ToolDefinition
+from agents.tools.spec import ToolDefinition, value_phrase
 from media.format import SAMPLE_WIDTH
 
 log = structlog.get_logger(__name__)
@@ -24,7 +26,14 @@ log = structlog.get_logger(__name__)
 EMPTY_REPLY_FALLBACK = lines.SAY_AGAIN
 TOOL_FAILED_FALLBACK = lines.TOOL_FAILED
 TRANSFER_LINE = lines.TRANSFERRING
+GUARDED_FALLBACK = lines.SAY_AGAIN  # the model's words were refused twice (see _rounds)
 INTERRUPTED_TOOL_ERROR = "cancelled: the caller interrupted before the tool finished"
+# Added once when a round's first sentence was refused. Short, and itself engine text the guard refuses.
+RETRY_NOTE = "Answer the caller directly, in one or two plain sentences."
+# What the local-model provider adds to the prompt on its own (rules, call format, result and history
+# notes): never sayable. Taken by shape, every upper-case text constant of chatformat.py, so a note
+# added or renamed there is guarded without a change here.
+PROVIDER_NOTES = tuple(v for k, v in vars(chatformat).items() if k.isupper() and isinstance(v, str))
 
 
 @dataclass
@@ -39,10 +48,20 @@ class ReplyState:
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
     ending: Ending | None = None  # end_call ("hang_up") or a transfer asked for in this reply
+    guarded: int = 0  # sentences of model text the reply guard refused (logged as reply_guarded)
 
     @property
     def latency_ms(self) -> int | None:
         return None if self.first_audio_at is None else round((self.first_audio_at - self.started) * 1000)
+
+
+@dataclass
+class _Attempt:
+    """One LLM generation of a round: the sentences that passed the guard, the calls it asked for."""
+
+    said: list[str] = field(default_factory=list)
+    requests: list[ToolCallRequest] = field(default_factory=list)
+    refused: bool = False  # a sentence was refused; generation stopped there
 
 
 class Reply:
@@ -58,7 +77,7 @@ class Reply:
         self._held = False  # the hold line was said in this reply
         # Lines said on many calls, served from the engine's line cache rather than synthesised again.
         self._fixed = {self._line(text) for text in (engine.hold_line, engine.goodbye_line, EMPTY_REPLY_FALLBACK,
-                                                     TOOL_FAILED_FALLBACK, TRANSFER_LINE)}
+                                                     GUARDED_FALLBACK, TOOL_FAILED_FALLBACK, TRANSFER_LINE)}
         self.context = ToolContext(settings.session_id, state.turn_id, control, settings.transfer_targets)
 
     def _line(self, text: str) -> str:
@@ -97,54 +116,110 @@ class Reply:
             sentences.put_nowait(self._line(TOOL_FAILED_FALLBACK if failed else EMPTY_REPLY_FALLBACK))
 
     async def _rounds(self, messages: list[Message], sentences: asyncio.Queue) -> bool:
-        """LLM -> tools -> LLM rounds; True if anything was said."""
+        """LLM -> tools -> LLM rounds; True if anything was said.
+
+        Every sentence of model text passes the reply guard before TTS. A round whose first sentence
+        is refused is generated once more with RETRY_NOTE; refused again, the caller hears a fixed line.
+        A later sentence refused ends the reply at the last good one.
+        """
         specs = [t.spec() for t in self.settings.tools]
         tools = self.settings.tools_by_name
         options = self.settings.llm.options(self.engine.llm_options)  # a persona may set its own
+        guard = ReplyGuard.for_messages(messages, specs, self.settings.system_prompt, (*PROVIDER_NOTES, RETRY_NOTE))
         spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
-            splitter = SentenceSplitter()
-            said: list[str] = []
-            requests: list[ToolCallRequest] = []
-            asked = time.monotonic()
             offered = specs if round_ < self.engine.max_tool_rounds else []  # last round must answer in words
-            # aclosing: a barge-in stops generation now, not when the generator is collected.
-            async with contextlib.aclosing(self.engine.llm.reply(messages, offered, options)) as outs:
-                async for out in outs:
-                    if self.state.llm_first_token_ms is None:
-                        self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
-                    if isinstance(out, TextDelta):
-                        said.append(out.text)
-                        for piece in splitter.push(out.text):
-                            sentences.put_nowait(piece)
-                    elif isinstance(out, ToolCallRequest):
-                        requests.append(out)
-                    elif isinstance(out, ToolCallStarting) and self._holds_early(out.name, tools):
-                        # The model is writing a look-up call (about a second for a small local model),
-                        # then the tool runs, then a second round answers: speak the hold line now.
-                        self._hold(sentences)
-            rest = splitter.flush()
-            if rest:
-                sentences.put_nowait(rest)
-            spoke = spoke or any(text.strip() for text in said)
-            if not requests:
+            attempt = await self._generate(messages, offered, options, guard, sentences)
+            if attempt.refused and not attempt.said:
+                attempt = await self._generate([*messages, Message("system", RETRY_NOTE)], offered, options, guard,
+                                               sentences)
+                if attempt.refused and not attempt.said:
+                    # After a tool ran the caller is waiting for its answer; before, they may say it anew.
+                    failed = bool(self.state.tool_calls)
+                    sentences.put_nowait(self._line(TOOL_FAILED_FALLBACK if failed else GUARDED_FALLBACK))
+                    return True
+            spoke = spoke or bool(attempt.said)
+            if attempt.refused or not attempt.requests:
                 return spoke
-            messages.append(Message("assistant", "".join(said), tool_calls=tuple(requests)))
-            for request in requests:
-                messages.append(await self._call_tool(tools, request, sentences))
+            said = " ".join(attempt.said)
+            messages.append(Message("assistant", said, tool_calls=tuple(attempt.requests)))
+            questions: list[str] = []
+            for request in attempt.requests:
+                message, question = await self._call_tool(tools, request, sentences)
+                messages.append(message)
+                if question is not None and question not in questions:
+                    questions.append(question)
             if self.context.ending is not None:
                 # end_call, or the caller was transferred: the model's words of this round are the last.
                 self.state.ending = self.context.ending
-                if not any(text.strip() for text in said):
+                if not said:
                     last = self._line(self.engine.goodbye_line if self.context.ending == "hang_up" else TRANSFER_LINE)
                     sentences.put_nowait(last)
                 return True
+            if questions:
+                # A call lacked a value only the caller can give: ask for it rather than let the model guess.
+                for question in questions:
+                    sentences.put_nowait(question)
+                return True
         return spoke
 
-    async def _call_tool(self, tools, request: ToolCallRequest, sentences: asyncio.Queue) -> Message:
+    async def _generate(self, messages: list[Message], offered, options, guard: ReplyGuard,
+                        sentences: asyncio.Queue) -> _Attempt:
+        """One LLM generation; each sentence is queued for TTS once the guard lets it through."""
+        attempt = _Attempt()
+        tools = self.settings.tools_by_name
+        splitter = SentenceSplitter()
+        asked = time.monotonic()
+        # aclosing: a barge-in (or a refused sentence) stops generation now, not when the generator is collected.
+        async with contextlib.aclosing(self.engine.llm.reply(messages, offered, options)) as outs:
+            async for out in outs:
+                if self.state.llm_first_token_ms is None:
+                    self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
+                if isinstance(out, TextDelta):
+                    for piece in splitter.push(out.text):
+                        if not self._guarded(piece, guard, attempt, sentences):
+                            return attempt
+                elif isinstance(out, ToolCallRequest):
+                    attempt.requests.append(out)
+                elif isinstance(out, ToolCallStarting) and self._holds_early(out.name, tools):
+                    # The model is writing a look-up call (about a second for a small local model),
+                    # then the tool runs, then a second round answers: speak the hold line now.
+                    self._hold(sentences)
+        rest = splitter.flush()
+        if rest:
+            self._guarded(rest, guard, attempt, sentences)
+        return attempt
+
+    def _guarded(self, piece: str, guard: ReplyGuard, attempt: _Attempt, sentences: asyncio.Queue) -> bool:
+        """Queue `piece` if the guard lets it through; False (and the attempt marked refused) if not."""
+        verdict = guard.check(piece)
+        if verdict.ok:
+            attempt.said.append(verdict.text)
+            sentences.put_nowait(verdict.text)
+            return True
+        attempt.refused = True
+        self.state.guarded += 1
+        log.info("reply_guarded", turn_id=self.state.turn_id, reason=verdict.reason, first=not attempt.said)
+        log.debug("reply_guarded_text", turn_id=self.state.turn_id, text=piece)
+        return False
+
+    async def _call_tool(self, tools, request: ToolCallRequest,
+                         sentences: asyncio.Queue) -> tuple[Message, str | None]:
+        """Run one call; the tool message for the LLM, and a question for the caller if the call lacked
+        a value only the caller can give (then the tool is not run)."""
         turn_id = self.state.turn_id
         self.emit(ToolCall(turn_id, request.call_id, request.name, request.arguments))
         definition = tools.get(request.name)
+        lacking = self.engine.tools.lacking(definition, request.arguments) if definition is not None else None
+        if lacking is not None:
+            name, error = lacking
+            record = ToolCallRecord(request.call_id, request.name, request.arguments, error=error)
+            self._record(record)
+            log.info("tool_argument_asked", turn_id=turn_id, tool=request.name, argument=name)
+            question = lines.ask_for(value_phrase(definition, name), self.settings.language)
+            self._fixed.add(question)  # the same question on every call of this persona: cache its audio
+            message = Message("tool", json.dumps({"error": error}), tool_call_id=record.call_id, name=record.name)
+            return message, question
         started = time.perf_counter()
         running = asyncio.create_task(self.engine.tools.run(tools, request, self.context), name=f"tool-{request.name}")
         try:
@@ -170,7 +245,7 @@ class Reply:
             raise
         self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
-        return Message("tool", content, tool_call_id=record.call_id, name=record.name)
+        return Message("tool", content, tool_call_id=record.call_id, name=record.name), None
 
     def _holds_early(self, name: str | None, tools: dict[str, ToolDefinition]) -> bool:
         """A call just begun gets the hold line if it is a look-up; before its name is out, only if

@@ -10,7 +10,7 @@ from agents.ports import ToolCallRecord
 from agents.providers.llm.base import ToolCallRequest
 from agents.tools.handler import ToolContext, ToolFailure
 from agents.tools.registry import ToolRegistry
-from agents.tools.spec import ToolDefinition, validate_arguments
+from agents.tools.spec import ToolDefinition, lacking_argument, validate_arguments
 from agents.tools.webhook import WebhookClient
 
 log = structlog.get_logger(__name__)
@@ -34,6 +34,24 @@ class ToolRunner:
             return True
         handler = self.registry.get(definition.name)
         return handler is None or getattr(handler, "hold_line", True)
+
+    def lacking(self, definition: ToolDefinition, arguments: dict) -> tuple[str, str] | None:
+        """(argument, error) when a call must not run because a required value is absent, empty, a
+        placeholder or invalid and the caller is the one to give it; None to run the call as usual.
+
+        Look-ups (the tools that get the hold line: webhooks, order searches) take their values from
+        what the caller says, so the caller is asked. Call control (transfer_call, send_dtmf) takes them
+        from the persona's instructions: a bad value there stays an error result the LLM can correct.
+        """
+        if not self.holds(definition) or definition.url is None and self.registry.get(definition.name) is None:
+            return None  # call control, or a tool not installed (its run is an error result anyway)
+        lacking = lacking_argument(definition, arguments)
+        if lacking is None:
+            return None
+        name, problem = lacking
+        if problem is None:
+            return name, f"missing {name}: asked the caller"
+        return name, f"invalid arguments for {definition.name}: {problem}; asked the caller for {name}"
 
     def timeout_for(self, definition: ToolDefinition | None) -> float:
         return definition.timeout_s if definition is not None and definition.timeout_s else self.timeout_s

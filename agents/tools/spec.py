@@ -1,5 +1,6 @@
 """Tool definitions as sessions declare them: the seed's short form or full JSON Schema, normalised to JSON Schema."""
 
+import re
 from dataclasses import dataclass
 
 from jsonschema import Draft202012Validator
@@ -82,3 +83,48 @@ def validate_arguments(definition: ToolDefinition, arguments: dict) -> str | Non
     return "; ".join(
         (f"{'.'.join(str(p) for p in e.path)}: " if e.path else "") + e.message for e in errors[:3]
     )
+
+
+# Values a small model writes when it has no real one: '<order_id>', "unknown", "N/A", "{order_id}".
+_PLACEHOLDERS = {"none", "null", "unknown", "n/a", "na", "?", "...", "xxx", "tbd", "undefined", "missing"}
+_TEMPLATE = re.compile(r"^[<{\[].*[>}\]]$")
+
+
+def lacking_argument(definition: ToolDefinition, arguments: dict) -> tuple[str, str | None] | None:
+    """The first required argument that is absent, empty, a placeholder or invalid, else None.
+
+    Returns (name, problem): problem is None when the value is absent (JSON Schema alone accepts ""
+    and "<order_id>" for a string, so those count as absent), else validate_arguments' message.
+    """
+    required = definition.parameters.get("required", [])
+    for name in required:
+        value = arguments.get(name)
+        if value is None or isinstance(value, str) and _is_placeholder(value, name):
+            return name, None
+    errors = Draft202012Validator(definition.parameters).iter_errors(arguments)
+    for error in sorted(errors, key=lambda e: list(e.path)):
+        if error.path and error.path[0] in required:
+            return str(error.path[0]), validate_arguments(definition, arguments)
+    return None
+
+
+def _is_placeholder(value: str, name: str) -> bool:
+    value = value.strip().lower()
+    return (not value or value in _PLACEHOLDERS or bool(_TEMPLATE.match(value))
+            or value in (name.lower(), name.lower().replace("_", " ")))
+
+
+def value_phrase(definition: ToolDefinition, name: str) -> str:
+    """How to ask a caller for a parameter, from its description: "the order number, digits only" -> "the
+    order number"; without a description, its name ("order_id" -> "the order ID")."""
+    prop = definition.parameters.get("properties", {}).get(name)
+    described = prop.get("description") if isinstance(prop, dict) else None
+    phrase = re.split(r"[,;:(\[]| - | e\.g\.| such as ", described or "")[0].strip().rstrip(".")
+    if not phrase:
+        phrase = name.replace("_", " ")
+    first = phrase.split()[0]
+    if first[:1].isupper() and not first.isupper():
+        phrase = phrase[0].lower() + phrase[1:]  # "Order number" -> "order number"; "E.164 number" stays
+    if phrase.split()[0].lower() not in ("the", "a", "an", "your", "my", "which", "what"):
+        phrase = "the " + phrase
+    return re.sub(r"\bid\b", "ID", phrase)

@@ -1,0 +1,193 @@
+"""Whether a sentence the model wrote may be spoken to the caller: no prompt echoes, tool talk or transcript labels.
+
+A small local model sometimes reads out what it was shown instead of talking to
+the caller: the engine's own rules, a tool's description, the transcript format
+("You: ..."), or it describes a tool instead of calling it. The guard judges one
+sentence at a time (as Reply queues them for TTS) against what the model was
+actually given, so it needs no copy of the engine's prompt texts.
+
+Engine text (notes the engine or provider adds, tool and parameter descriptions)
+is never sayable. The operator's persona prompt is: its facts ("The shop is open
+Monday to Saturday, 9 am to 6 pm") are what the agent is there to say, so only a
+persona *instruction* echoed in the instruction's own voice ("You are Sam, ...",
+"Keep every answer short", "... tell the caller ...") is refused.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from agents.providers.llm.base import Message, ToolSpec
+
+# Measured on tests/unit/agents/test_reply_guard.py's examples: a copied run of 5+ words covering
+# 70% of the sentence, or 8+ words anywhere, is an echo; "I can look up an order by its number"
+# (6 of 9 words from lookup_order's description) still passes.
+ECHO_MIN_RUN = 5
+ECHO_LONG_RUN = 8
+ECHO_COVERAGE = 0.7
+PERSONA_COVERAGE = 0.8  # of a sentence in an instruction's voice, copied from the persona's instructions
+CALLER_MIN_WORDS = 4  # a caller's sentence said back word for word: the model is writing the caller's part
+_GRAM = 3  # copied runs are found through shared word trigrams
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_FORMAT_FIELD = re.compile(r"\{\w*\}")
+_OWN_LABEL = re.compile(r"^\s*[*_\-\s]*(?:you|assistant|agent|ai|bot)\s*[*_]*\s*[:：][*_]*\s*", re.IGNORECASE)
+_OTHER_LABEL = re.compile(r"^\s*[*_\-\s]*(?:caller|user|customer|human|system|tool)\s*[*_]*\s*[:：]", re.IGNORECASE)
+_CODE = re.compile(r"[{}\[\]<>`|\\]|\w\(|\"\w+\"\s*:")
+_IDENTIFIER = re.compile(r"\b[A-Za-z]\w*_\w+\b|\b[a-z]{2,}[A-Z]\w*\b")  # lookup_order, lookupOrder (not iPhone)
+_TOOL_WORDS = re.compile(
+    r"\b(?:functions?|json|parameters?|arguments?|api|schema|tool ?calls?)\b"
+    r"|\b(?:call|calls|calling|called|use|using|invoke|invoking|run|running|execute|executing|trigger)\s+"
+    r"(?:the\s+|a\s+|an\s+|my\s+|this\s+|that\s+)?(?:[\w-]+\s+){0,2}tools?\b"
+    r"|\b(?:available|the|my|these|those)\s+tools\b|\btools?\s+(?:call|list|available)\b",
+    re.IGNORECASE,
+)
+# The caller in the third person: how instructions speak, never how an agent talks to a caller.
+_ABOUT_CALLER = re.compile(r"\bthe (?:caller|user)s?\b(?!\s+(?:manual|guide|account|interface|name|id)s?\b)",
+                           re.IGNORECASE)
+_INSTRUCTION_VOICE = re.compile(
+    r"^\s*(?:you are|you're|you help|you work|you will|you must|you should|your (?:job|role|task|goal|name)|"
+    r"keep|never|always|do not|don't|only|be|answer|respond|reply|make sure|remember|use|if|when)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`ok`: `text` may be spoken (labels stripped). Otherwise `reason` says why not:
+    "unspeakable", "tool_talk", "transcript", "instructions" or "echo"."""
+
+    ok: bool
+    text: str = ""
+    reason: str | None = None
+
+
+def _stem(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix, keep in (("ing", 3), ("ed", 3), ("es", 4), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case, lightly stemmed words ("Looking" and "look" match); punctuation and format fields dropped."""
+    return [_stem(w) for w in _WORD.findall(_FORMAT_FIELD.sub(" ", text))]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+class _Source:
+    """Texts a sentence must not copy, as word trigrams."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.grams: set[tuple[str, ...]] = set()
+        for text in texts:
+            for part in _sentences(text):
+                w = words(part)
+                self.grams.update(tuple(w[i:i + _GRAM]) for i in range(len(w) - _GRAM + 1))
+
+    def copied(self, sentence: list[str]) -> tuple[int, float]:
+        """(longest copied run in words, fraction of the sentence's words inside copied runs)."""
+        if not self.grams or len(sentence) < _GRAM:
+            return 0, 0.0
+        hits = [tuple(sentence[i:i + _GRAM]) in self.grams for i in range(len(sentence) - _GRAM + 1)]
+        covered = [False] * len(sentence)
+        longest = run = 0
+        for i, hit in enumerate(hits):
+            run = run + 1 if hit else 0
+            longest = max(longest, run + _GRAM - 1 if run else 0)
+            if hit:
+                covered[i:i + _GRAM] = [True] * _GRAM
+        return longest, sum(covered) / len(sentence)
+
+
+class ReplyGuard:
+    """Judges sentences for one reply. Pure and synchronous; build one per reply (cheap: a few sets).
+
+    `engine_text`: everything the engine or provider put in the prompt besides the
+    persona (rules, notes, the language line); `tools`: the tools offered (their
+    names, descriptions and parameter descriptions are engine text too);
+    `persona`: the operator's system prompt; `caller_turns`: what the caller said.
+    """
+
+    def __init__(self, *, engine_text: Iterable[str] = (), tools: Sequence[ToolSpec] = (), persona: str = "",
+                 caller_turns: Iterable[str] = ()) -> None:
+        texts = list(engine_text)
+        names: set[str] = set()
+        for tool in tools:
+            names.add(tool.name.lower())
+            texts.append(tool.description)
+            texts.extend(_descriptions(tool.parameters))
+        self._names = names
+        self._engine = _Source(texts)
+        self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
+        # Only whole sentences: a read-back ("Your email is john at example dot com") copies most words too.
+        self._caller = {tuple(w) for turn in caller_turns for part in _sentences(turn)
+                        if len(w := words(part)) >= CALLER_MIN_WORDS}
+
+    @classmethod
+    def for_messages(cls, messages: Sequence[Message], tools: Sequence[ToolSpec], persona: str,
+                     notes: Iterable[str] = ()) -> "ReplyGuard":
+        """A guard for a reply to `messages` (as the engine built them, system prompt first) with `tools`
+        offered. Whatever system text is not the `persona` prompt is the engine's; `notes` are texts a
+        provider adds on its own (chatformat's rules and notes)."""
+        engine_text = list(notes)
+        for m in messages:
+            if m.role == "system":
+                engine_text.append(m.content.replace(persona, " ") if persona else m.content)
+        callers = [m.content for m in messages if m.role == "user"]
+        return cls(engine_text=engine_text, tools=tools, persona=persona, caller_turns=callers)
+
+    def check(self, sentence: str) -> Verdict:
+        text = sentence.strip()
+        while (label := _OWN_LABEL.match(text)) is not None:
+            text = text[label.end():].strip()  # "You: Your order has shipped." -> the words after the label
+        if not any(ch.isalnum() for ch in text):
+            return Verdict(False, reason="unspeakable")
+        if _OTHER_LABEL.match(text):
+            return Verdict(False, reason="transcript")  # the model is writing the caller's (or a note's) part
+        if _CODE.search(text) or _IDENTIFIER.search(text) or _TOOL_WORDS.search(text) or self._names_tool(text):
+            return Verdict(False, reason="tool_talk")
+        if _ABOUT_CALLER.search(text):
+            return Verdict(False, reason="instructions")
+        w = words(text)
+        run, coverage = self._engine.copied(w)
+        if run >= ECHO_LONG_RUN or (run >= ECHO_MIN_RUN and coverage >= ECHO_COVERAGE):
+            return Verdict(False, reason="echo")
+        if _INSTRUCTION_VOICE.match(text):
+            run, coverage = self._persona.copied(w)
+            if run >= ECHO_MIN_RUN and coverage >= PERSONA_COVERAGE:
+                return Verdict(False, reason="instructions")
+        if tuple(w) in self._caller:
+            return Verdict(False, reason="transcript")
+        return Verdict(True, text)
+
+    def _names_tool(self, text: str) -> bool:
+        """A tool's name written as an identifier: "lookup_order" (caught above), "lookupOrder", "weather(".
+        A plain-word name ("weather") is only tool talk next to "tool"/"function", caught above."""
+        lowered = text.lower()
+        return any(name in lowered for name in self._names if not name.isalpha())
+
+
+def _is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION_VOICE.match(sentence) or _ABOUT_CALLER.search(sentence))
+
+
+def _descriptions(schema: object) -> list[str]:
+    """Every "description" in a JSON Schema, nested ones too."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "description" and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(_descriptions(value))
+    elif isinstance(schema, list):
+        for item in schema:
+            found.extend(_descriptions(item))
+    return found
