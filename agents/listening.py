@@ -19,6 +19,7 @@ from agents.engine import Engine
 from agents.events import Transcript
 from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
+from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
 from agents.turn_taking import Completeness, completeness, is_backchannel
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
@@ -111,7 +112,9 @@ class Listening:
 
     def _on_speech_start(self, event: SpeechStart) -> None:
         self.last_activity = time.monotonic()
-        stream = self.engine.asr.open(self.settings.language, ENGINE_RATE)
+        s = self.settings
+        # The words this session's callers are likely to say prime the recogniser (agents/providers/asr/hints.py).
+        stream = self.engine.asr.open(s.language, ENGINE_RATE, session_vocabulary(s.vocabulary, s.tools, s.language))
         stream.push(bytes(self._preroll))
         turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
         if not turn.tentative:

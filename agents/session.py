@@ -44,6 +44,7 @@ class SessionSettings:
     vad_threshold: float | None = None  # 0.0-1.0; None = the engine's default (a stream may still override)
     llm: LLMSettings = LLMSettings()
     recording: bool = False  # record both sides (the engine's recorder, if the gateway gave it one)
+    vocabulary: tuple[str, ...] = ()  # words callers may say; with the tools' words they prime the ASR
 
     @property
     def tools_by_name(self) -> dict[str, ToolDefinition]:

@@ -1,4 +1,4 @@
-"""The `parley` command line: serve, keys, and (with later issues) call and bench."""
+"""The `parley` command line: serve, keys, call, bench and eval."""
 
 import argparse
 import asyncio
@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway import __version__
 from gateway.client import ClientError
 from gateway.config import Config, ConfigError, known_env_names, load_config
+from gateway.evaluation.cases import CATEGORIES
 from gateway.logs import configure_logging
 
 log = structlog.get_logger("parley")
@@ -61,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--turns", type=int, default=10, help="spoken turns to measure (default 10)")
     latency.add_argument("--wav", type=Path, help="the utterance to say (default: a Piper voice asks about order 1234)")
     latency.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    evaluation = commands.add_parser("eval", help="scripted calls against a running gateway, judged on their outcome")
+    evaluation.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
+    evaluation.add_argument("--key", help="API key (default: $PARLEY_API_KEY)")
+    evaluation.add_argument("--mode", choices=("typed", "spoken", "both"), default="both", help="typed, spoken or both (default)")
+    evaluation.add_argument("--split", choices=("all", "tuned", "held-out", "blind"), default="all",
+                        help="held-out: the calls never tuned on, blind: those of them written by someone who never "
+                        "saw the engine (default all, reported apart)")
+    evaluation.add_argument("--category", action="append", default=[], choices=CATEGORIES, help="only these (repeatable)")
+    evaluation.add_argument("--case", action="append", default=[], help="only these case ids (repeatable)")
+    evaluation.add_argument("--smoke", action="store_true", help="only the regression subset the test suite runs")
+    evaluation.add_argument("--concurrency", type=int, default=2, help="calls at once (default 2)")
+    evaluation.add_argument("--json", type=Path, help="write every call, its events and verdict to this file")
+    evaluation.add_argument("--reply-timeout", type=float, default=60.0, help="seconds to wait for a reply")
+    evaluation.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -156,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.bench import run_bench
 
             return asyncio.run(run_bench(args, _api_key(args)))
+        elif args.command == "eval":
+            from gateway.evaluation.run import run_eval
+
+            return asyncio.run(run_eval(args, _api_key(args)))
     except ConfigError as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 2

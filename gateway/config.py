@@ -87,6 +87,22 @@ class ASRConfig:
     threads: int = _setting(2, "CPU threads per recognition", min=1, max=64)
     window_s: float = _setting(15.0, "Whisper: the shortest encoder window in seconds; a clip gets its length + 2 s, "
                                "at least this (30 = Whisper's fixed window: ~3x slower finals)", min=1.0, max=30.0)
+    # Decoding aids for the main model, chosen on phone-band callers (tests/perf/asr_phone_bench.py, README).
+    beam_size: int = _setting(1, "Whisper: beam width of a final (PARLEY_ASR_BEAM_SIZE); 1 = greedy, the fastest",
+                              min=1, max=10)
+    temperature_fallback: bool = _setting(
+        True, "Whisper: retry a final that looks like a loop or gibberish at hotter temperatures "
+        "(PARLEY_ASR_TEMPERATURE_FALLBACK)")
+    vocabulary_prompt: bool = _setting(
+        True, "Whisper: prime each utterance with the session's vocabulary and its tools' words "
+        "(PARLEY_ASR_VOCABULARY_PROMPT)")
+    prompt: str | None = _setting(
+        None, "Whisper: fixed text every utterance is primed with, before the vocabulary (PARLEY_ASR_PROMPT)")
+    gain_dbfs: float | None = _setting(
+        None, "Whisper: bring each utterance's speech to this RMS level in dBFS before decoding "
+        "(PARLEY_ASR_GAIN_DBFS); unset = as heard", min=-40.0, max=0.0)
+    band_limit: bool = _setting(
+        False, "Whisper: cut 8 kHz (phone) audio above 3.8 kHz after upsampling (PARLEY_ASR_BAND_LIMIT)")
     multilingual_model: str = _setting(
         "base", "Whisper for the languages the main model lacks: base (packaged), a CTranslate2 folder, or none")
     languages: str = _setting(
@@ -97,6 +113,14 @@ class ASRConfig:
         if self.wanted_languages is not None and not all(_ISO_639_1.fullmatch(c) for c in self.wanted_languages):
             raise ConfigError(f"invalid setting asr.languages (PARLEY_ASR_LANGUAGES): expected ISO 639-1 codes "
                               f"separated by commas (en,fr,de) or all, got {self.languages!r}")
+
+    def whisper_options(self) -> dict:
+        """The decoding aids above as WhisperASR keyword arguments (for the main model)."""
+        from agents.providers.asr.whisper import FINAL_TEMPERATURES
+
+        return {"beam_size": self.beam_size, "final_temperatures": FINAL_TEMPERATURES if self.temperature_fallback
+                else (0.0,), "use_vocabulary": self.vocabulary_prompt, "prompt": self.prompt,
+                "gain_dbfs": self.gain_dbfs, "band_limit": self.band_limit}
 
     @property
     def wanted_languages(self) -> frozenset[str] | None:
@@ -118,6 +142,11 @@ class LLMConfig:
     api_key: str | None = _setting(None, "openai: the API key, if the server needs one")
     temperature: float = _setting(0.2, "sampling temperature", min=0.0, max=2.0)
     max_tokens: int = _setting(160, "longest reply in tokens", min=1, max=4096)
+    threads: int = _setting(0, "llamacpp: CPU threads the model runs on; 0 = one per core (fewer when the machine is "
+                            "shared: llama.cpp slows badly when its threads wait for a busy core)", min=0, max=256)
+    tool_policy: bool = _setting(
+        True, "llamacpp: a caller's plain requests (a number for a look-up tool, a person, goodbye) call their tools "
+        "without the model, and the model answers in words; false: the model decides every call")
 
 
 @dataclass(frozen=True)

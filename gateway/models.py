@@ -67,7 +67,7 @@ def _make_asr(config: Config):
     pool = InferencePool("asr", 2)
     window = Window(min_s=c.window_s)
     main = make_asr("whisper", model_path=resolve_whisper(c.model_path or "tiny.en"), cpu_threads=c.threads,
-                    window=window, pool=pool)
+                    window=window, pool=pool, **c.whisper_options())
     routes = {lang: main for lang in main.languages if wanted is None or lang in wanted}
     if c.multilingual_model.lower() != "none" and (wanted is None or wanted - main.languages):
         multi = make_asr("whisper", model_path=resolve_whisper(c.multilingual_model), cpu_threads=c.threads,
@@ -90,7 +90,8 @@ def _make_llm(config: Config):
             raise ConfigError("llm.base_url (PARLEY_LLM_BASE_URL) and llm.model (PARLEY_LLM_MODEL) are needed "
                               "for the openai provider")
         return make_llm("openai", base_url=c.base_url, model=c.model, api_key=c.api_key)
-    return make_llm("llamacpp", model=c.model_path) if c.model_path else make_llm("llamacpp")
+    options = {"threads": c.threads or None, "tool_policy": c.tool_policy}
+    return make_llm("llamacpp", model=c.model_path, **options) if c.model_path else make_llm("llamacpp", **options)
 
 
 def _make_tts(config: Config):

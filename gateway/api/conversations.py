@@ -67,6 +67,8 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
             body["recording_duration_ms"] = saved["duration_ms"]
     if settings.get("transfer_targets"):
         body["transfer_targets"] = settings["transfer_targets"]
+    if settings.get("vocabulary"):
+        body["vocabulary"] = settings["vocabulary"]
     if session.metadata is not None:
         body["metadata"] = session.metadata
     if session.persona_id is not None:

@@ -15,7 +15,8 @@ from agents.tools.spec import ToolDefinition, normalise_parameters
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FIELDS = {"voice_id", "system_prompt", "language", "tools", "context_window", "max_turns",
-           "persona_id", "greeting", "metadata", "transfer_targets", "vad_threshold", "llm", "recording"}
+           "persona_id", "greeting", "metadata", "transfer_targets", "vad_threshold", "llm", "recording",
+           "vocabulary"}
 _LLM_FIELDS = {"model", "temperature", "max_tokens"}
 MAX_LLM_TOKENS = 4096
 _TOOL_FIELDS = {"name", "description", "parameters", "url", "timeout_s", "cancel_on_interrupt"}
@@ -23,6 +24,8 @@ MAX_PROMPT_CHARS = 20_000
 MAX_URL_CHARS = 2048
 MAX_TOOL_TIMEOUT_S = 600.0
 MAX_TRANSFER_TARGETS = 50
+MAX_VOCABULARY = 100  # terms (agents/providers/asr/hints.py primes the recogniser with them)
+MAX_VOCABULARY_CHARS = 64  # a term: a word or a short phrase
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class CreateRequest:
     vad_threshold: float | None = None
     llm: LLMSettings = LLMSettings()
     recording: bool = False
+    vocabulary: tuple[str, ...] = ()
 
     def settings(self) -> dict:
         """The session's settings as stored with it (SessionRecord.settings, JSON-ready)."""
@@ -55,6 +59,7 @@ class CreateRequest:
             "vad_threshold": self.vad_threshold,
             "llm": {name: getattr(self.llm, name) for name in sorted(_LLM_FIELDS) if getattr(self.llm, name) is not None},
             "recording": self.recording,
+            "vocabulary": list(self.vocabulary),
         }
 
 
@@ -205,6 +210,23 @@ def parse_transfer_targets(value) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def parse_vocabulary(value) -> tuple[str, ...]:
+    """Words and short phrases callers are likely to say (names, products, places), which the recogniser is
+    primed with: at most MAX_VOCABULARY non-empty strings of at most MAX_VOCABULARY_CHARS; repeats dropped."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_VOCABULARY:
+        raise InvalidRequest(f"vocabulary must be an array of at most {MAX_VOCABULARY} strings (words or short "
+                             "phrases callers may say)", param="vocabulary")
+    terms: list[str] = []
+    for i, term in enumerate(value):
+        if not isinstance(term, str) or not term.strip() or len(term) > MAX_VOCABULARY_CHARS:
+            raise InvalidRequest(f"vocabulary[{i}] must be a non-empty string of at most {MAX_VOCABULARY_CHARS} "
+                                 f"characters, got {term!r}", param="vocabulary")
+        terms.append(" ".join(term.split()))
+    return tuple(dict.fromkeys(terms))
+
+
 def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str, ...]) -> tuple[ToolDefinition, ...]:
     """transfer_call needs somewhere to go; the model is told the targets in the argument's description
     (not as an enum: "+1 555 0100" should still reach +15550100, the tool compares digits)."""
@@ -274,4 +296,5 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
         vad_threshold=_number(body, "vad_threshold", 0.0, 1.0),
         llm=parse_llm(body.get("llm"), llm_models),
         recording=recording,
+        vocabulary=parse_vocabulary(body.get("vocabulary")),
     )

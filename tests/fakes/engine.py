@@ -84,7 +84,7 @@ class FakeASR:
     languages: frozenset = frozenset({"en"})
     streams: list[FakeASRStream] = field(default_factory=list)
 
-    def open(self, language: str, sample_rate: int = 16000) -> FakeASRStream:
+    def open(self, language: str, sample_rate: int = 16000, vocabulary=()) -> FakeASRStream:
         stream = FakeASRStream(self)
         self.streams.append(stream)
         return stream

@@ -1,5 +1,6 @@
 """The ASR protocol: a loaded recogniser opens one stream per user utterance."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -34,5 +35,6 @@ class ASR(Protocol):
     name: str
     languages: frozenset[str]  # ISO 639-1 codes it can transcribe
 
-    def open(self, language: str, sample_rate: int = 16000) -> ASRStream:
-        """A stream for one utterance of pcm16 at `sample_rate` in `language`."""
+    def open(self, language: str, sample_rate: int = 16000, vocabulary: Sequence[str] = ()) -> ASRStream:
+        """A stream for one utterance of pcm16 at `sample_rate` in `language`. `vocabulary`: words the
+        caller is likely to say (hints.session_vocabulary); a recogniser may prime itself with them or ignore them."""

@@ -1,6 +1,6 @@
 """One ASR per language behind the ASR protocol: English on the fast tiny.en, other languages on a multilingual model."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from agents.errors import InvalidRequest
 from agents.providers.asr.base import ASR, ASRStream
@@ -33,15 +33,16 @@ class LanguageRouter:
             seen.setdefault(id(asr), asr)
         return list(seen.values())
 
-    def open(self, language: str, sample_rate: int = 16000) -> ASRStream:
-        """The stream of the recogniser for `language`; InvalidRequest(param="language") if none."""
+    def open(self, language: str, sample_rate: int = 16000, vocabulary: Sequence[str] = ()) -> ASRStream:
+        """The stream of the recogniser for `language` (primed with `vocabulary`); InvalidRequest(param="language")
+        if none."""
         asr = self.routes.get(language) if isinstance(language, str) else None
         if asr is None:
             raise InvalidRequest(
                 f"language {language!r} is not installed (installed: {', '.join(sorted(self.languages))})",
                 param="language",
             )
-        return asr.open(language, sample_rate)
+        return asr.open(language, sample_rate, vocabulary) if vocabulary else asr.open(language, sample_rate)
 
     def model_for(self, language: str) -> ASR | None:
         return self.routes.get(language)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 from agents.providers.libstdcxx import prefer_system_libstdcxx
@@ -70,8 +71,9 @@ class VoskASR:
         self.pool = pool if pool is not None else InferencePool("asr", 2)
         self._idle: deque[vosk.KaldiRecognizer] = deque()  # reset recognisers; deque ops are thread-safe
 
-    def open(self, language: str, sample_rate: int = 16000) -> "VoskStream":
-        """A stream for one utterance; cheap, runs on the event loop (its recogniser is made on the pool)."""
+    def open(self, language: str, sample_rate: int = 16000, vocabulary: Sequence[str] = ()) -> "VoskStream":
+        """A stream for one utterance; cheap, runs on the event loop (its recogniser is made on the pool).
+        `vocabulary` is accepted for the protocol and unused (a vosk grammar would forbid every other word)."""
         if language not in self.languages:
             raise InvalidRequest(
                 f"language {language!r} is not supported by the vosk model "

@@ -66,8 +66,10 @@ class WindowDecoder:
     def fits(self, audio: np.ndarray) -> bool:
         return self.window.frames(len(audio) // 160) is not None
 
-    def decode(self, audio: np.ndarray, language: str, temperatures: tuple[float, ...]) -> str:
-        """The text of `audio` (float32 at 16 kHz, short enough: see `fits`)."""
+    def decode(self, audio: np.ndarray, language: str, temperatures: tuple[float, ...],
+               prompt: str | None = None) -> str:
+        """The text of `audio` (float32 at 16 kHz, short enough: see `fits`), primed with `prompt`
+        as Whisper's previous text (faster-whisper's initial_prompt)."""
         import ctranslate2
 
         features = self.model.feature_extractor(audio)[:, :-1]  # drop the frame of the extractor's own padding
@@ -77,8 +79,11 @@ class WindowDecoder:
         features = np.pad(features, ((0, 0), (0, size - features.shape[-1])))
         encoded = self.model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])))
         tokenizer, suppressed = self._tokenizer(language)
-        prompt = list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]
-        return self._decode_with_retries(encoded, prompt, tokenizer, suppressed, temperatures)
+        tokens = list(tokenizer.sot_sequence) + [tokenizer.no_timestamps]
+        if prompt:
+            # As faster-whisper's get_prompt: <|startofprev|> text, at most half the context.
+            tokens = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip())[-(MAX_TOKENS // 2 - 1):], *tokens]
+        return self._decode_with_retries(encoded, tokens, tokenizer, suppressed, temperatures)
 
     def _tokenizer(self, language: str) -> tuple:
         """(tokenizer, tokens to suppress) for a language; made once (a benign race between two workers)."""

@@ -16,8 +16,9 @@ template made the 0.5B model call the tool with an invented number on "Hi").
 """
 
 import json
+import re
 
-from agents.providers.llm.base import Message, ToolSpec
+from agents.providers.llm.base import Message, ToolCallRequest, ToolSpec
 
 TOOL_RULES = (
     "You are on a phone call. When the caller has given the details a tool needs, call the tool with them. "
@@ -30,6 +31,14 @@ CALL_FORMAT = (
 )
 
 RESULT_NOTE = "You called {calls} and got: {results}"
+# After a look-up the policy made (agents/tool_policy.py): the result as plain facts, not JSON. Shown
+# '{"status": "shipped", "carrier": "UPS", ...}' the 0.5B model said 'The status of order 1234 is "shipped"'
+# or dropped the carrier; as "status: shipped; carrier: UPS" it says them.
+FACTS_NOTE = "You looked up {what} for the caller and found: {facts}."
+FACTS_ANSWER_NOTE = "Now tell the caller what you found, with every detail, in one or two short sentences."
+# Tools the policy keeps from the model still shape its words: it must ask for a missing number, not guess one.
+ASK_NOTE = "To {what} you need {needs}; if the caller has not said it, ask them for it."
+NO_GUESS_NOTE = "Only say facts you were told here; never make up order details, dates or numbers."
 HISTORY_NOTE = "The call so far (\"You\" is you):\n{lines}"
 ANSWER_NOTE = "Now tell the caller the result in plain words, in one or two short sentences."
 
@@ -75,48 +84,100 @@ def to_local(
     *,
     template_has_tools: bool,
     tool_rules: str = TOOL_RULES,
+    fold: bool = True,
+    notes: tuple[str, ...] = (),
+    plain_results: bool = False,
 ) -> list[dict]:
     """Messages for a small local model; tool calls and their results become one system note.
 
     With `template_has_tools` the chat template lists the tools itself (the
     request carries `tools`); otherwise they are written into the system prompt
-    with `CALL_FORMAT`.
+    with `CALL_FORMAT`. `fold`: earlier turns as a transcript in the system prompt
+    (fold_earlier_turns). `notes` go at the end of the system prompt. `plain_results`:
+    tool results as plain facts (FACTS_NOTE) instead of the call and its JSON.
     """
-    messages = fold_earlier_turns(messages)
+    if fold:
+        messages = fold_earlier_turns(messages)
     out: list[dict] = []
-    calls: dict[str, str] = {}  # call_id -> "name({...})" of calls still waiting for their result
-    results: list[tuple[str, str]] = []
+    calls: dict[str, ToolCallRequest] = {}  # calls still waiting for their result
+    results: list[tuple[ToolCallRequest | None, str]] = []
 
     def flush_results() -> None:
         if results:
-            shown = ", ".join(call for call, _ in results)
-            got = "; ".join(content for _, content in results)
-            out.append({"role": "system", "content": RESULT_NOTE.format(calls=shown, results=got)})
+            out.append({"role": "system", "content": _result_note(results, plain_results)})
             results.clear()
 
     for m in messages:
         if m.role == "tool":
-            call = calls.pop(m.tool_call_id or "", None) or f"{m.name or 'a tool'}(...)"
-            results.append((call, m.content))
+            results.append((calls.pop(m.tool_call_id or "", None), m.content))
             continue
         flush_results()
         if m.role == "assistant" and m.tool_calls:
             for c in m.tool_calls:
-                calls[c.call_id] = f"{c.name}({json.dumps(c.arguments)})"
+                calls[c.call_id] = c
             if m.content.strip():
                 out.append({"role": "assistant", "content": m.content})
         else:
             out.append({"role": m.role, "content": m.content})
     if results:
         flush_results()
-        out[-1]["content"] += "\n" + ANSWER_NOTE
+        note = FACTS_ANSWER_NOTE if plain_results else ANSWER_NOTE
+        language = _REPLY_IN.search(messages[0].content) if plain_results and messages else None
+        if language:  # said last, or the small model answers the English note in English
+            note += f" Reply in {language.group(1)}."
+        out[-1]["content"] += "\n" + note
+    extra = ""
     if tools:
         extra = tool_rules if template_has_tools else _tools_block(tools) + "\n" + CALL_FORMAT + "\n" + tool_rules
+    extra = " ".join(part for part in (extra, *notes) if part)
+    if extra:
         if out and out[0]["role"] == "system":
             out[0] = {"role": "system", "content": (out[0]["content"] + "\n\n" + extra).strip()}
         else:
             out.insert(0, {"role": "system", "content": extra})
     return out
+
+
+_REPLY_IN = re.compile(r"Always reply in ([A-Z][\w ]+?) \(\w\w\)")  # agents/languages.py reply_instruction
+
+
+def _result_note(results: list[tuple[ToolCallRequest | None, str]], plain: bool) -> str:
+    if plain:
+        notes = []
+        for call, content in results:
+            arguments = call.arguments if call is not None else {}
+            what = _plain(arguments, ", ") if arguments else "it"
+            notes.append(FACTS_NOTE.format(what=what, facts=facts(content, skip=arguments.values())))
+        return " ".join(notes)
+    shown = ", ".join(f"{c.name}({json.dumps(c.arguments)})" if c else "a tool(...)" for c, _ in results)
+    return RESULT_NOTE.format(calls=shown, results="; ".join(content for _, content in results))
+
+
+def facts(content: str, skip=()) -> str:
+    """A tool result as plain facts: '{"status": "shipped", "carrier": "UPS"}' -> 'status shipped, carrier UPS'.
+
+    Values the caller already gave (the order number asked about) and a bare `"found": true` are left out:
+    the small model read them back instead of the facts that matter."""
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return content
+    if not isinstance(value, dict):
+        return content
+    known = {str(v) for v in skip}
+    kept = {k: v for k, v in value.items() if v is not True and str(v) not in known}
+    return _plain(kept or value, ", ")
+
+
+def _plain(value, between: str = "; ") -> str:
+    if isinstance(value, dict):
+        parts = [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items() if v is not None and v != ""]
+        return between.join(parts)
+    if isinstance(value, list):
+        return " and ".join(_plain(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def fold_earlier_turns(messages: list[Message]) -> list[Message]:

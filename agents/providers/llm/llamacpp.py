@@ -17,6 +17,7 @@ the machine can use it.
 
 import asyncio
 import json
+import re
 import secrets
 import threading
 import time
@@ -30,9 +31,10 @@ from agents.errors import ProviderError
 from agents.pool import InferencePool
 from agents.providers.libstdcxx import prefer_system_libstdcxx
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
-from agents.providers.llm.chatformat import TOOL_RULES, tool_dicts, to_local
+from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, TOOL_RULES, tool_dicts, to_local
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
+from agents.tool_policy import Decision, decide, number_parameter
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +83,7 @@ class LlamaCppLLM:
         tool_rules: str = TOOL_RULES,
         normalize_digits: bool = True,
         tools_in: str = "auto",
+        tool_policy: bool = True,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
@@ -99,6 +102,8 @@ class LlamaCppLLM:
         self._tool_rules = tool_rules
         self._normalize_digits = normalize_digits
         self._tools_in = tools_in
+        self._tool_policy = tool_policy
+        self.last_decision: Decision | None = None  # for measurement only
         self.last_timings: dict = {}
         self._server = None
         self._template_has_tools = False
@@ -170,10 +175,15 @@ class LlamaCppLLM:
 
     # --- generation ---------------------------------------------------------------------------
 
-    def request(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> dict:
-        """The chat-completions request sent to llama.cpp (public for the evaluation script)."""
+    def request(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions,
+                withheld: list[ToolSpec] = ()) -> dict:
+        """The chat-completions request sent to llama.cpp (public for the evaluation script). `withheld`:
+        tools the policy keeps from the model; it is told to ask for what they need."""
+        policy = self._tool_policy
+        notes = tuple(_ask_note(t) for t in withheld if number_parameter(t)) + ((NO_GUESS_NOTE,) if withheld else ())
         request = {
-            "messages": to_local(messages, tools, template_has_tools=self._template_has_tools, tool_rules=self._tool_rules),
+            "messages": to_local(messages, tools, template_has_tools=self._template_has_tools, tool_rules=self._tool_rules,
+                                 fold=not policy or _after_result(messages), notes=notes, plain_results=policy),
             "stream": True,
             "max_tokens": options.max_tokens,
             "temperature": options.temperature,
@@ -189,10 +199,20 @@ class LlamaCppLLM:
 
         Loads the model on first use if nobody called start()/warm_up() (that caller then waits for it)."""
         await self._ready()
+        withheld: list[ToolSpec] = []
+        if self._tool_policy and tools:
+            decision = self.last_decision = decide(messages, tools)
+            if decision.call is not None:
+                log.info("tool_policy_call", tool=decision.call.name, reason=decision.reason)
+                yield ToolCallStarting(decision.call.name)  # the hold line can start at once
+                yield decision.call
+                return
+            withheld = [t for t in tools if t not in decision.tools]
+            tools = decision.tools
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()
-        request = self.request(messages, tools, options)
+        request = self.request(messages, tools, options, withheld)
 
         def deliver(item) -> bool:
             try:
@@ -254,6 +274,20 @@ class LlamaCppLLM:
     async def _ready(self) -> None:
         if self._server is None:
             await self._pool.run(self.load)
+
+
+def _after_result(messages: list[Message]) -> bool:
+    """The reply reports what a tool found. Earlier turns then go in as a transcript: shown as chat turns,
+    the 0.5B model repeated its own last plain turn ("Hi Priya, how can I help?") instead of the result."""
+    return bool(messages) and messages[-1].role == "tool"
+
+
+def _ask_note(tool: ToolSpec) -> str:
+    name = number_parameter(tool)
+    prop = ((tool.parameters or {}).get("properties") or {}).get(name) or {}
+    needs = prop.get("description") or name.replace("_", " ")
+    what = re.split(r"[.;]| and ", tool.description or "")[0].strip() or tool.name.replace("_", " ")
+    return ASK_NOTE.format(what=what[:1].lower() + what[1:], needs=needs)
 
 
 def _hint(exc: BaseException) -> str:

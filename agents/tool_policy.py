@@ -1,0 +1,123 @@
+"""Which tool a caller's latest words call for, decided from the words themselves before a small model speaks.
+
+A 0.5B local model skips look-ups after small talk, invents order numbers and
+describes tools instead of calling them (tests/perf/call_eval: 1 of 4 calls right
+before this policy). What a phone caller asks for is mostly plain in the words:
+a number for a tool that takes one, a request for a person, a goodbye. Those
+decide here; everything else is the model's (it answers in words, or calls a tool
+the policy does not understand through its own chat template).
+
+- A tool whose one required parameter is a number (by type, pattern, or a name or
+  description that says number/id/code) is called when the caller's latest turn
+  holds one (said in any form: agents/numbers.py; or keyed in). Arguments come from
+  the caller's words, never from the model: nothing invented.
+- transfer_call, when the caller asks for a person and one target is allowed.
+- end_call, when the caller says goodbye and asks nothing more.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+from agents.intents import says_goodbye, wants_person
+from agents.numbers import numbers_in
+from agents.providers.llm.base import Message, ToolCallRequest, ToolSpec
+from agents.providers.llm.toolcalls import new_call_id
+
+CALL_CONTROL = ("transfer_call", "end_call", "send_dtmf")
+KEYED = re.compile(r"^caller pressed ([0-9*#A-D]+)$")  # agents/loop.py: a DTMF turn's text
+_NUMBERISH = re.compile(r"\b(number|numbers|id|ids|code|digits?|no\.?|#|nummer|número|numéro)\b", re.IGNORECASE)
+_TARGET = re.compile(r"\+[1-9]\d{1,14}\b|\bsips?:[^\s,;]+")
+MIN_DIGITS = 3  # "one question", "2 items": shorter numbers are not ids
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`call`: run this now (arguments from the caller's words); None: the model answers (`tools` it may still call)."""
+
+    call: ToolCallRequest | None
+    tools: list[ToolSpec]
+    reason: str = ""
+
+
+def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
+    """The decision for the reply to the caller's latest turn. Tools decided here are not offered to the model."""
+    by_name = {t.name: t for t in tools}
+    number_tools = [t for t in tools if t.name not in CALL_CONTROL and number_parameter(t) is not None]
+    understood = {t.name for t in number_tools} | {n for n in CALL_CONTROL if n in by_name}
+    rest = [t for t in tools if t.name not in understood]
+    if "transfer_call" in by_name and len(transfer_targets(by_name["transfer_call"])) != 1:
+        rest.append(by_name["transfer_call"])  # several targets (or none known): the model picks one
+    latest = messages[-1] if messages else None
+    if latest is None or latest.role != "user" or not tools:
+        return Decision(None, rest, "after a result")  # round two answers the caller from what a tool found
+    text = latest.content
+
+    keyed = KEYED.match(text.strip())
+    numbers = [n for n in numbers_in(keyed.group(1) if keyed else text) if len(n) >= MIN_DIGITS]
+    if numbers and len(number_tools) == 1:
+        tool = number_tools[0]
+        fitting = [n for n in numbers if _fits(tool, n)]
+        if fitting:
+            return Decision(_call(tool.name, {number_parameter(tool): _typed(tool, fitting[-1])}), [], "number")
+    if "transfer_call" in by_name and wants_person(text):
+        targets = transfer_targets(by_name["transfer_call"])
+        if len(targets) == 1:
+            return Decision(_call("transfer_call", {"target": targets[0]}), [], "person")
+    if "end_call" in by_name and says_goodbye(text) and not numbers:
+        return Decision(_call("end_call", {}), [], "goodbye")
+    # Number tools need a number; without one the model asks for it (told so by the answer prompt).
+    if len(number_tools) > 1 and numbers:
+        return Decision(None, rest + number_tools, "model")  # which of several number tools: the model chooses
+    return Decision(None, rest, "model")
+
+
+def number_parameter(tool: ToolSpec) -> str | None:
+    """The one required parameter of `tool` if it takes a number (an order, ticket or account number)."""
+    schema = tool.parameters or {}
+    required = schema.get("required") or []
+    if len(required) != 1:
+        return None
+    name = required[0]
+    prop = (schema.get("properties") or {}).get(name) or {}
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        return name
+    if kind not in (None, "string") or prop.get("enum"):
+        return None
+    pattern = prop.get("pattern") or ""
+    if re.fullmatch(r"\^?(\\d|\[0-9\])[+*{].*", pattern):
+        return name
+    words = f"{name.replace('_', ' ')} {prop.get('description', '')}"
+    return name if _NUMBERISH.search(words) else None
+
+
+def _fits(tool: ToolSpec, number: str) -> bool:
+    name = number_parameter(tool)
+    prop = ((tool.parameters or {}).get("properties") or {}).get(name) or {}
+    pattern = prop.get("pattern")
+    if pattern:
+        try:
+            return re.search(pattern, number) is not None
+        except re.error:
+            return True
+    return True
+
+
+def _typed(tool: ToolSpec, number: str) -> str | int:
+    prop = ((tool.parameters or {}).get("properties") or {}).get(number_parameter(tool)) or {}
+    return int(number) if prop.get("type") in ("integer", "number") else number
+
+
+def transfer_targets(tool: ToolSpec) -> list[str]:
+    """Where transfer_call may go, as the session allowed them (`examples`, or listed in the description)."""
+    prop = ((tool.parameters or {}).get("properties") or {}).get("target") or {}
+    if isinstance(prop.get("examples"), list):
+        return [str(t) for t in prop["examples"]]
+    described = prop.get("description", "")
+    allowed = described.split("allowed:", 1)[1] if "allowed:" in described else ""
+    return _TARGET.findall(allowed)
+
+
+def _call(name: str, arguments: dict) -> ToolCallRequest:
+    return ToolCallRequest(new_call_id(), name, json.loads(json.dumps(arguments)))

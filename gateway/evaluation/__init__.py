@@ -1,0 +1,1 @@
+"""Offline evaluation: synthetic callers, scripted conversations and the measurements made from them."""

@@ -1,0 +1,109 @@
+"""The tool policy: numbers said any way, a request for a person and a goodbye call their tools; the rest is the model's."""
+
+import pytest
+
+from agents.intents import says_goodbye, wants_person
+from agents.numbers import digits_only, numbers_in
+from agents.providers.llm.base import Message, ToolSpec
+from agents.tool_policy import decide, number_parameter, transfer_targets
+
+LOOKUP = ToolSpec("lookup_order", "Look up an order.", {
+    "type": "object", "properties": {"order_id": {"type": "string", "description": "the order number, digits only"}},
+    "required": ["order_id"]})
+TICKET = ToolSpec("get_ticket", "A support ticket.", {
+    "type": "object", "properties": {"ticket": {"type": "integer"}}, "required": ["ticket"]})
+TRANSFER = ToolSpec("transfer_call", "Transfer the caller.", {
+    "type": "object", "properties": {"target": {"type": "string", "description": "an E.164 number; allowed: +15550100"}},
+    "required": ["target"]})
+END = ToolSpec("end_call", "End the call.", {"type": "object", "properties": {}})
+WEATHER = ToolSpec("get_weather", "The weather in a city.", {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]})
+TOOLS = [LOOKUP, TRANSFER, END]
+
+
+@pytest.mark.parametrize("said, number", [
+    ("What is the status of order 1234?", "1234"),
+    ("It's number one two three four.", "1234"),
+    ("order twenty forty-five, where is it", "2045"),
+    ("number seven three five zero, and I", "7350"),
+    ("order eighty-eight ninety?", "8890"),
+    ("twelve thirty-four", "1234"),
+    ("thirty-one forty", "3140"),
+    ("one zero zero one", "1001"),
+    ("double five oh seven", "5507"),
+    ("two thousand and forty-five", "2045"),
+    ("forty-five hundred", "4500"),
+    ("12-34", "1234"),
+    ("order 1,234", "1234"),
+    ("caller pressed 1234#", "1234"),
+])
+def test_numbers_as_callers_say_them(said, number):
+    assert numbers_in(said)[-1] == number
+
+
+def test_words_that_are_not_numbers():
+    assert numbers_in("Hi, oh I see, no.") == []
+    assert numbers_in("I have one question about order 5678") == ["1", "5678"]
+    assert digits_only("one two three four") == "1234" and digits_only("a and b") == "a and b"
+
+
+@pytest.mark.parametrize("said", ["Can I talk to a real person please?", "I'd like to speak to a human.",
+                                  "Let me talk to someone from customer service.", "Representative.",
+                                  "Transfer me to the billing team", "Ich möchte mit einem Mitarbeiter sprechen"])
+def test_asking_for_a_person(said):
+    assert wants_person(said)
+
+
+@pytest.mark.parametrize("said", ["Who am I speaking with?", "Is a person going to deliver it?", "Where is my order?"])
+def test_not_asking_for_a_person(said):
+    assert not wants_person(said)
+
+
+def test_goodbye_but_not_a_goodbye_with_a_question():
+    assert says_goodbye("Perfect, thanks. Bye!") and says_goodbye("No, nothing else, that's everything.")
+    assert says_goodbye("Auf Wiedersehen!")
+    assert not says_goodbye("Before I say bye, can you check my order?")
+    assert not says_goodbye("Hi there, how are you?")
+
+
+def test_which_parameters_take_a_number():
+    assert number_parameter(LOOKUP) == "order_id" and number_parameter(TICKET) == "ticket"
+    assert number_parameter(WEATHER) is None and number_parameter(END) is None
+    assert transfer_targets(TRANSFER) == ["+15550100"]
+
+
+def _after(*said: str) -> list[Message]:
+    messages = [Message("system", "Be brief."), Message("assistant", "Hello, how can I help?")]
+    for i, text in enumerate(said):
+        if i:
+            messages.append(Message("assistant", "Sure."))
+        messages.append(Message("user", text))
+    return messages
+
+
+def test_a_number_calls_the_number_tool_with_the_callers_digits():
+    decision = decide(_after("Hi, how are you?", "Great. Where is order twelve thirty-four?"), TOOLS)
+    assert decision.call.name == "lookup_order" and decision.call.arguments == {"order_id": "1234"}
+    ticket = decide(_after("Ticket 4821 please"), [TICKET])
+    assert ticket.call.arguments == {"ticket": 4821}
+
+
+def test_no_number_leaves_the_model_without_the_look_up_so_it_asks():
+    decision = decide(_after("Where is my order?"), TOOLS)
+    assert decision.call is None and decision.tools == []
+    assert decide(_after("I have 2 questions"), TOOLS).call is None  # too short for an id
+
+
+def test_person_and_goodbye_call_control():
+    assert decide(_after("Can I speak to a human?"), TOOLS).call.arguments == {"target": "+15550100"}
+    assert decide(_after("That's all, thanks. Goodbye!"), TOOLS).call.name == "end_call"
+    assert decide(_after("Thanks, one more: order 5678. Bye!"), TOOLS).call.name == "lookup_order"
+
+
+def test_what_the_policy_does_not_understand_stays_with_the_model():
+    decision = decide(_after("What's the weather in Paris?"), [*TOOLS, WEATHER])
+    assert decision.call is None and decision.tools == [WEATHER]
+    several = decide(_after("Order 1234 or ticket 1234?"), [LOOKUP, TICKET])
+    assert several.call is None and set(t.name for t in several.tools) == {"lookup_order", "get_ticket"}
+    after_result = [*_after("Order 1234?"), Message("tool", "{}", tool_call_id="c1", name="lookup_order")]
+    assert decide(after_result, TOOLS).call is None
