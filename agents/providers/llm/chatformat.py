@@ -122,7 +122,7 @@ def to_local(
     if results:
         flush_results()
         note = FACTS_ANSWER_NOTE if plain_results else ANSWER_NOTE
-        language = _REPLY_IN.search(messages[0].content) if plain_results and messages else None
+        language = REPLY_IN.search(messages[0].content) if plain_results and messages else None
         if language:  # said last, or the small model answers the English note in English
             note += f" Reply in {language.group(1)}."
         out[-1]["content"] += "\n" + note
@@ -138,7 +138,7 @@ def to_local(
     return out
 
 
-_REPLY_IN = re.compile(r"Always reply in ([A-Z][\w ]+?) \(\w\w\)")  # agents/languages.py reply_instruction
+REPLY_IN = re.compile(r"Always reply in ([A-Z][\w ]+?) \(\w\w\)")  # agents/languages.py reply_instruction
 
 
 def _result_note(results: list[tuple[ToolCallRequest | None, str]], plain: bool) -> str:

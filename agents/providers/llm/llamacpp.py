@@ -30,8 +30,9 @@ import structlog
 from agents.errors import ProviderError
 from agents.pool import InferencePool
 from agents.providers.libstdcxx import prefer_system_libstdcxx
-from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
-from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, TOOL_RULES, tool_dicts, to_local
+from agents.providers.llm.base import LLMOptions, LLMOutput, Message, TextDelta, ToolCallStarting, ToolSpec
+from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, TOOL_RULES, tool_dicts, to_local
+from agents.providers.llm.grounding import GroundedAnswer, fact_sentence, leading_fact
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 from agents.tool_policy import Decision, decide, number_parameter
@@ -236,6 +237,7 @@ class LlamaCppLLM:
 
         splitter = ReplySplitter(tools, normalize_digits=self._normalize_digits)
         native = ToolCallDeltas()
+        grounded = _grounding(messages) if self._tool_policy else None
         self._pool.submit(generate)
         try:
             while True:
@@ -245,9 +247,15 @@ class LlamaCppLLM:
                 if isinstance(item, BaseException):
                     raise ProviderError(f"llama.cpp generation failed: {item}{_hint(item)}") from item
                 for out in self._outputs(item, splitter, native):
-                    yield out
+                    for passed in grounded.feed(out) if grounded and isinstance(out, TextDelta) else (out,):
+                        yield passed
             for out in splitter.finish():
+                for passed in grounded.feed(out) if grounded and isinstance(out, TextDelta) else (out,):
+                    yield passed
+            for out in grounded.finish() if grounded else ():
                 yield out
+            if grounded and grounded.replaced:
+                log.info("llm_answer_grounded")  # the model's first sentence lacked the result's leading fact
             for call in native.finish():
                 yield splitter.call(call)
         finally:
@@ -274,6 +282,17 @@ class LlamaCppLLM:
     async def _ready(self) -> None:
         if self._server is None:
             await self._pool.run(self.load)
+
+
+def _grounding(messages: list[Message]) -> GroundedAnswer | None:
+    """After a look-up in an English session: check the answer says what it found (grounding.py)."""
+    if not _after_result(messages) or REPLY_IN.search(messages[0].content if messages else ""):
+        return None
+    result = messages[-1]
+    call = next((c for m in reversed(messages) for c in m.tool_calls if c.call_id == result.tool_call_id), None)
+    arguments = call.arguments if call is not None else {}
+    fact = leading_fact(result.content, arguments)
+    return GroundedAnswer(fact, fact_sentence(result.content, arguments)) if fact else None
 
 
 def _after_result(messages: list[Message]) -> bool:
