@@ -34,7 +34,7 @@ RESULT_NOTE = "You called {calls} and got: {results}"
 # After a look-up the policy made (agents/tool_policy.py): the result as plain facts, not JSON. Shown
 # '{"status": "shipped", "carrier": "UPS", ...}' the 0.5B model said 'The status of order 1234 is "shipped"'
 # or dropped the carrier; as "status: shipped; carrier: UPS" it says them.
-FACTS_NOTE = "You looked up {what} for the caller and found: {facts}."
+FACTS_NOTE = "You looked up {what} and found: {facts}."
 FACTS_ANSWER_NOTE = "Now tell the caller what you found, with every detail, in one or two short sentences."
 # Tools the policy keeps from the model still shape its words: it must ask for a missing number, not guess one.
 ASK_NOTE = "To {what} you need {needs}; if the caller has not said it, ask them for it."
