@@ -286,9 +286,9 @@ class LlamaCppLLM:
 
 def _grounding(messages: list[Message]) -> GroundedAnswer | None:
     """After a look-up in an English session: check the answer says what it found (grounding.py)."""
-    if not _after_result(messages) or REPLY_IN.search(messages[0].content if messages else ""):
+    result = _last_result(messages)
+    if result is None or REPLY_IN.search(messages[0].content):
         return None
-    result = messages[-1]
     call = next((c for m in reversed(messages) for c in m.tool_calls if c.call_id == result.tool_call_id), None)
     arguments = call.arguments if call is not None else {}
     fact = leading_fact(result.content, arguments)
@@ -298,7 +298,16 @@ def _grounding(messages: list[Message]) -> GroundedAnswer | None:
 def _after_result(messages: list[Message]) -> bool:
     """The reply reports what a tool found. Earlier turns then go in as a transcript: shown as chat turns,
     the 0.5B model repeated its own last plain turn ("Hi Priya, how can I help?") instead of the result."""
-    return bool(messages) and messages[-1].role == "tool"
+    return _last_result(messages) is not None
+
+
+def _last_result(messages: list[Message]) -> Message | None:
+    """The tool result this reply answers: the last message, or the last before the engine's own notes (a
+    retry adds one, agents/reply.py)."""
+    for m in reversed(messages):
+        if m.role != "system":
+            return m if m.role == "tool" else None
+    return None
 
 
 def _ask_note(tool: ToolSpec) -> str:
