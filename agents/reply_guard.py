@@ -26,7 +26,6 @@ ECHO_MIN_RUN = 5
 ECHO_LONG_RUN = 8
 ECHO_COVERAGE = 0.7
 PERSONA_COVERAGE = 0.8  # of a sentence in an instruction's voice, copied from the persona's instructions
-CALLER_MIN_WORDS = 4  # a caller's sentence said back word for word: the model is writing the caller's part
 _GRAM = 3  # copied runs are found through shared word trigrams
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -112,11 +111,10 @@ class ReplyGuard:
     `engine_text`: everything the engine or provider put in the prompt besides the
     persona (rules, notes, the language line); `tools`: the tools offered (their
     names, descriptions and parameter descriptions are engine text too);
-    `persona`: the operator's system prompt; `caller_turns`: what the caller said.
+    `persona`: the operator's system prompt.
     """
 
-    def __init__(self, *, engine_text: Iterable[str] = (), tools: Sequence[ToolSpec] = (), persona: str = "",
-                 caller_turns: Iterable[str] = ()) -> None:
+    def __init__(self, *, engine_text: Iterable[str] = (), tools: Sequence[ToolSpec] = (), persona: str = "") -> None:
         texts = list(engine_text)
         names: set[str] = set()
         for tool in tools:
@@ -126,9 +124,6 @@ class ReplyGuard:
         self._names = names
         self._engine = _Source(texts)
         self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
-        # Only whole sentences: a read-back ("Your email is john at example dot com") copies most words too.
-        self._caller = {tuple(w) for turn in caller_turns for part in _sentences(turn)
-                        if len(w := words(part)) >= CALLER_MIN_WORDS}
 
     @classmethod
     def for_messages(cls, messages: Sequence[Message], tools: Sequence[ToolSpec], persona: str,
@@ -140,8 +135,7 @@ class ReplyGuard:
         for m in messages:
             if m.role == "system":
                 engine_text.append(m.content.replace(persona, " ") if persona else m.content)
-        callers = [m.content for m in messages if m.role == "user"]
-        return cls(engine_text=engine_text, tools=tools, persona=persona, caller_turns=callers)
+        return cls(engine_text=engine_text, tools=tools, persona=persona)
 
     def check(self, sentence: str) -> Verdict:
         text = sentence.strip()
@@ -163,8 +157,9 @@ class ReplyGuard:
             run, coverage = self._persona.copied(w)
             if run >= ECHO_MIN_RUN and coverage >= PERSONA_COVERAGE:
                 return Verdict(False, reason="instructions")
-        if tuple(w) in self._caller:
-            return Verdict(False, reason="transcript")
+        # A caller's own sentence said back is odd but not a leak: refusing it made the 0.5B model, which
+        # often starts by repeating the question, fall back to "Sorry, could you say that again?" in German
+        # (test_languages' spoken round trip), so it is let through.
         return Verdict(True, text)
 
     def _names_tool(self, text: str) -> bool:

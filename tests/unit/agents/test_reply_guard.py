@@ -97,7 +97,6 @@ BAD = [
     # the transcript format: the model writing the caller's part
     ("Caller: What about order 5678?", "transcript"),
     ("User: hello", "transcript"),
-    ("Hi, can you check my order 1234 please?", "transcript"),
     # nothing speakable
     ("{}", "unspeakable"),
     ("```", "unspeakable"),
