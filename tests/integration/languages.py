@@ -60,10 +60,15 @@ def words(text: str) -> list[str]:
 
 def word_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:
     """(word edits, reference words): substitutions + deletions + insertions after `words()`."""
-    ref, hyp = words(reference), words(hypothesis)
+    ref = words(reference)
+    return edit_distance(ref, words(hypothesis)), len(ref)
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Word substitutions + deletions + insertions that turn `ref` into `hyp`."""
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
         prev, row[0] = row[0], i
         for j, h in enumerate(hyp, start=1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1], len(ref)
+    return row[-1]

@@ -38,6 +38,7 @@ from agents.providers.asr.hints import session_vocabulary  # noqa: E402
 from agents.providers.asr.packaged import resolve_whisper  # noqa: E402
 from agents.providers.asr.whisper import FINAL_TEMPERATURES, WhisperASR  # noqa: E402
 from gateway.evaluation.phone_voices import HELD_OUT_VOICES, LINE_RATE_HZ, TUNING_VOICES, synthesise  # noqa: E402
+from tests.integration.languages import edit_distance  # noqa: E402
 
 FRAME_MS = 20
 
@@ -247,13 +248,8 @@ def _join_letters(words: list[str]) -> list[str]:
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edit distance in words after normalise(), reference words)."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1], len(ref)
+    ref = normalise(reference)
+    return edit_distance(ref, normalise(hypothesis)), len(ref)
 
 
 # -- running ------------------------------------------------------------------------------
