@@ -113,8 +113,11 @@ class Listening:
     def _on_speech_start(self, event: SpeechStart) -> None:
         self.last_activity = time.monotonic()
         s = self.settings
-        # The words this session's callers are likely to say prime the recogniser (agents/providers/asr/hints.py).
-        stream = self.engine.asr.open(s.language, ENGINE_RATE, session_vocabulary(s.vocabulary, s.tools, s.language))
+        # A session that declares a vocabulary primes the recogniser with it and its tools' words
+        # (agents/providers/asr/hints.py). Not by default: primed with the tool words alone, Whisper heard a
+        # slowly read "1, 2, 3, 4" as "1, 2, 1, 2" (test_turn_taking's digits test).
+        vocabulary = session_vocabulary(s.vocabulary, s.tools, s.language) if s.vocabulary else ()
+        stream = self.engine.asr.open(s.language, ENGINE_RATE, vocabulary)
         stream.push(bytes(self._preroll))
         turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
         if not turn.tentative:

@@ -171,7 +171,10 @@ def facts(content: str, skip=()) -> str:
 
 def _plain(value, between: str = "; ") -> str:
     if isinstance(value, dict):
-        parts = [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items() if v is not None and v != ""]
+        # "the status is shipped", not "status shipped": said as a list of labels, TTS ran them together and
+        # a listener (Whisper, in test_stream) heard "satisfied" for "status shipped".
+        parts = [f"the {k.replace('_', ' ')} {'are' if isinstance(v, list) else 'is'} {_plain(v)}"
+                 for k, v in value.items() if v is not None and v != ""]
         return between.join(parts)
     if isinstance(value, list):
         return " and ".join(_plain(v) for v in value)

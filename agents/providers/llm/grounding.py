@@ -41,9 +41,9 @@ def fact_sentence(content: str, arguments: dict) -> str:
         if value is None or isinstance(value, bool) or str(value).lower() in given:
             continue
         shown = " and ".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{key.replace('_', ' ')} {shown}")
+        parts.append(f"the {key.replace('_', ' ')} {'are' if isinstance(value, list) else 'is'} {shown}")
     about = " ".join(str(v) for v in arguments.values())
-    return f"Here is what I found{' for ' + about if about else ''}: {', '.join(parts)}." if parts else ""
+    return f"For {about}, {', '.join(parts)}." if parts and about else (f"{', '.join(parts)}.".capitalize() if parts else "")
 
 
 @dataclass

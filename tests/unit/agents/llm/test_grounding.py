@@ -18,8 +18,8 @@ def _run(*pieces: str) -> tuple[str, bool]:
 
 def test_the_leading_fact_and_the_plain_sentence():
     assert leading_fact(RESULT, ARGS) == "out for delivery"
-    assert fact_sentence(RESULT, ARGS) == ("Here is what I found for 6112: status out for delivery, carrier UPS, "
-                                           "expected delivery today, items sleeping bag.")
+    assert fact_sentence(RESULT, ARGS) == ("For 6112, the status is out for delivery, the carrier is UPS, "
+                                           "the expected delivery is today, the items are sleeping bag.")
     missing = json.dumps({"found": False, "order_id": "4444", "message": "No order 4444 was found."})
     assert leading_fact(missing, {"order_id": "4444"}) is None
     assert fact_sentence(missing, {"order_id": "4444"}) == "No order 4444 was found."
@@ -32,5 +32,5 @@ def test_an_answer_that_says_it_streams_on():
 
 def test_an_answer_that_does_not_is_replaced_by_the_facts():
     text, replaced = _run("Thanks for calling Acme, ", "how can I help? ", "Order 6112 is out for delivery.")
-    assert replaced and text.startswith("Here is what I found for 6112: status out for delivery")
+    assert replaced and text.startswith("For 6112, the status is out for delivery")
     assert _run("Sure")[1]  # an answer that ends without a full stop is judged at its end
