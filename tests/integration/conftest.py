@@ -16,7 +16,10 @@ def whisper():
     def transcribe(pcm: bytes, rate: int) -> str:
         audio16 = resample(pcm, rate, 16000) if rate != 16000 else pcm
         samples = np.frombuffer(audio16, dtype=np.int16).astype(np.float32) / 32768
-        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False)
+        # Not conditioned on its own earlier segments: on a long recording tiny.en then looped one sentence
+        # ("paris is the capital city of france what is the capital city of france it is ...": test_sip_heard).
+        segments, _ = model.transcribe(samples, language="en", beam_size=1, vad_filter=False,
+                                       condition_on_previous_text=False)
         return " ".join(s.text for s in segments).strip()
 
     return transcribe
