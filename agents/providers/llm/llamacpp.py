@@ -35,7 +35,7 @@ from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, T
 from agents.providers.llm.grounding import GroundedAnswer, fact_sentence, leading_fact
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
-from agents.tool_policy import Decision, decide, number_parameter
+from agents.tool_policy import decide, number_parameter
 
 log = structlog.get_logger(__name__)
 
@@ -104,7 +104,6 @@ class LlamaCppLLM:
         self._normalize_digits = normalize_digits
         self._tools_in = tools_in
         self._tool_policy = tool_policy
-        self.last_decision: Decision | None = None  # for measurement only
         self.last_timings: dict = {}
         self._server = None
         self._template_has_tools = False
@@ -202,7 +201,7 @@ class LlamaCppLLM:
         await self._ready()
         withheld: list[ToolSpec] = []
         if self._tool_policy and tools:
-            decision = self.last_decision = decide(messages, tools)
+            decision = decide(messages, tools)
             if decision.call is not None:
                 log.info("tool_policy_call", tool=decision.call.name, reason=decision.reason)
                 yield ToolCallStarting(decision.call.name)  # the hold line can start at once
