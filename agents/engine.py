@@ -33,6 +33,7 @@ class Engine:
     echo_suppression_db: float = 12.0  # while talking, caller audio this far below our own output is echo; 0 = off
     partial_interval_ms: int = 2000  # partials at each pause and at least this often without one; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
+    refuse_invented_numbers: bool = False  # the reply guard refuses numbers nothing in the call holds (the gateway: on)
     hold_after_ms: int = 700  # a tool slower than this gets a hold line spoken while it runs
     hold_line: str = HOLD
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never

@@ -23,3 +23,27 @@ def reply_instruction(code: str) -> str | None:
         return None
     return (f"The caller speaks {name(code)}. Always reply in {name(code)} ({code}), "
             "even though these instructions are in another language.")
+
+
+# A few of each language's commonest words: enough to tell whether a sentence came out in English instead of the
+# session's language (agents/providers/llm/grounding.py), not a language identifier.
+_COMMON: dict[str, frozenset[str]] = {
+    "en": frozenset("the is your you and has have been was will of to it found that this with for are".split()),
+    "de": frozenset("der die das ist und ihre ihr sie wurde wird nicht bestellung mit von zu ein eine am den "
+                    "dem ich wir haben".split()),
+    "es": frozenset("el la los las es y su sus pedido que de está ha sido por una un con se".split()),
+    "fr": frozenset("le la les est et votre vos commande de des une un été a sera pour avec nous vous".split()),
+    "it": frozenset("il la le è e suo sua ordine di del della un una stato sarà per con".split()),
+    "nl": frozenset("de het is en uw je bestelling van een wordt werd met voor op".split()),
+    "pt": frozenset("o a os as é e seu sua pedido de do da um uma foi será para com".split()),
+}
+
+
+def sounds_english(text: str, language: str) -> bool:
+    """`text` reads as English rather than `language` (more of English's commonest words than of its)."""
+    if language == "en" or language not in _COMMON:
+        return False
+    words = [w.strip(".,;:!?¿¡'\"()").lower() for w in text.split()]
+    english = sum(w in _COMMON["en"] for w in words)
+    own = sum(w in _COMMON[language] for w in words)
+    return english > own

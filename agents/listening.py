@@ -117,7 +117,9 @@ class Listening:
         # (agents/providers/asr/hints.py). Not by default: primed with the tool words alone, Whisper heard a
         # slowly read "1, 2, 3, 4" as "1, 2, 1, 2" (test_turn_taking's digits test).
         vocabulary = session_vocabulary(s.vocabulary, s.tools, s.language) if s.vocabulary else ()
-        stream = self.engine.asr.open(s.language, ENGINE_RATE, vocabulary)
+        # A session that picked another recogniser (asr.model) gets it; the engine's ASR is a LanguageRouter then.
+        stream = (self.engine.asr.open(s.language, ENGINE_RATE, vocabulary, model=s.asr_model) if s.asr_model
+                  else self.engine.asr.open(s.language, ENGINE_RATE, vocabulary))
         stream.push(bytes(self._preroll))
         turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
         if not turn.tentative:

@@ -6,19 +6,31 @@ number is a run of number words and digit groups with only spaces, hyphens or
 commas between them; each piece adds its digits in the order said, so
 "twenty forty-five" is 2045 and "eighty-eight ninety" is 8890. "hundred" and
 "thousand" count as a speaker means them ("two thousand and forty-five" is
-2045, "forty-five hundred" is 4500).
+2045, "forty-five hundred" is 4500). German, Spanish and French callers' digits
+count too ("sechs eins eins zwei", "cinco seis siete ocho", "un deux trois
+quatre"); their words for "one" that are also "a" (un, uno) only next to other
+number words.
 """
 
 import re
 
 _UNITS = {"zero": 0, "oh": 0, "o": 0, "nought": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
           "seven": 7, "eight": 8, "nine": 9}
+# Digits in the other languages callers are answered in (agents/languages.py): said one by one is how they
+# read out order numbers; the few that are also articles are _ARTICLES.
+_UNITS.update({
+    "null": 0, "eins": 1, "zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+    "neun": 9,
+    "cero": 0, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9,
+    "zéro": 0, "un": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
+})
+_ARTICLES = {"un", "uno"}  # "un pedido", "un colis": a digit only between other number words
 _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
           "seventeen": 17, "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}
 _REPEAT = {"double": 2, "triple": 3}
-_TOKEN = re.compile(r"\d+|[a-z]+|[^\s\w]|\s+", re.IGNORECASE)
+_TOKEN = re.compile(r"\d+|[^\W\d_]+|[^\s\w]|\s+")  # letters of any script: "fünf", "zéro"
 _JOINERS = {"-", ",", "."}  # between pieces of one number ("12-34", "1,234"); "and" only after hundred/thousand
 
 
@@ -56,6 +68,8 @@ def _piece(words: list[str], i: int, *, reading: bool) -> tuple[int, str]:
         return 2, str(_UNITS[words[i + 1]]) * _REPEAT[word]
     if word in ("o", "oh") and not reading:
         return 0, ""  # "oh" and "o" alone are words, not zero
+    if word in _ARTICLES and not reading and not (i + 1 < len(words) and _piece(words, i + 1, reading=True)[0]):
+        return 0, ""
     value, used = _small(words, i)
     if not used:
         return 0, ""

@@ -18,6 +18,7 @@ from agents.reply_guard import ReplyGuard
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
 from agents.tools.handler import Ending, ToolContext
+from agents.tool_policy import CALL_CONTROL, subject_words
 from agents.tools.spec import ToolDefinition, value_phrase
 from media.format import SAMPLE_WIDTH
 
@@ -125,7 +126,11 @@ class Reply:
         specs = [t.spec() for t in self.settings.tools]
         tools = self.settings.tools_by_name
         options = self.settings.llm.options(self.engine.llm_options)  # a persona may set its own
-        guard = ReplyGuard.for_messages(messages, specs, self.settings.system_prompt, (*PROVIDER_NOTES, RETRY_NOTE))
+        # Numbers are checked in sentences about what the agent's tools look up ("order" for lookup_order): those
+        # come from the tools. Elsewhere it may quote years and figures it knows ("In 1876, Bell ...").
+        subjects = {w for s in specs if s.name not in CALL_CONTROL for w in subject_words(s)}
+        guard = ReplyGuard.for_messages(messages, specs, self.settings.system_prompt, (*PROVIDER_NOTES, RETRY_NOTE),
+                                        numbers_about=subjects if self.engine.refuse_invented_numbers else ())
         spoke = False
         for round_ in range(self.engine.max_tool_rounds + 1):
             offered = specs if round_ < self.engine.max_tool_rounds else []  # last round must answer in words
@@ -147,6 +152,7 @@ class Reply:
             for request in attempt.requests:
                 message, question = await self._call_tool(tools, request, sentences)
                 messages.append(message)
+                guard.learn(message.content)  # the result's numbers may be said
                 if question is not None and question not in questions:
                     questions.append(question)
             if self.context.ending is not None:

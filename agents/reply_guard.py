@@ -11,12 +11,21 @@ is never sayable. The operator's persona prompt is: its facts ("The shop is open
 Monday to Saturday, 9 am to 6 pm") are what the agent is there to say, so only a
 persona *instruction* echoed in the instruction's own voice ("You are Sam, ...",
 "Keep every answer short", "... tell the caller ...") is refused.
+
+A number of two or more digits that nothing in the conversation holds (the
+prompt, the caller's words, a tool's result) is invented: asked about an order
+it had not looked up, the 0.5B model said "Order 1234 will be delivered on
+Monday, June 15th, 2023" (parley eval). Such a sentence is refused too, when it
+is about what the tools look up (the same agent telling the history of the
+telephone may say "1876").
 """
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from agents.numbers import numbers_in
 from agents.providers.llm.base import Message, ToolSpec
 
 # Measured on tests/unit/agents/test_reply_guard.py's examples: a copied run of 5+ words covering
@@ -28,6 +37,8 @@ ECHO_COVERAGE = 0.7
 PERSONA_COVERAGE = 0.8  # of a sentence in an instruction's voice, copied from the persona's instructions
 _GRAM = 3  # copied runs are found through shared word trigrams
 
+_DIGIT_RUN = re.compile(r"\d+")
+MIN_INVENTED_DIGITS = 2  # "one moment", "2 days" are how people talk; "June 15th, 2023" is a claim
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _FORMAT_FIELD = re.compile(r"\{\w*\}")
 _OWN_LABEL = re.compile(r"^\s*[*_\-\s]*(?:you|assistant|agent|ai|bot)\s*[*_]*\s*[:：][*_]*\s*", re.IGNORECASE)
@@ -54,7 +65,7 @@ _INSTRUCTION_VOICE = re.compile(
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """`ok`: `text` may be spoken (labels stripped). Otherwise `reason` says why not:
-    "unspeakable", "tool_talk", "transcript", "instructions" or "echo"."""
+    "unspeakable", "tool_talk", "transcript", "instructions", "echo" or "invented"."""
 
     ok: bool
     text: str = ""
@@ -111,10 +122,13 @@ class ReplyGuard:
     `engine_text`: everything the engine or provider put in the prompt besides the
     persona (rules, notes, the language line); `tools`: the tools offered (their
     names, descriptions and parameter descriptions are engine text too);
-    `persona`: the operator's system prompt.
+    `persona`: the operator's system prompt; `known`: every text of the
+    conversation whose numbers may be said (None: numbers are not checked);
+    `numbers_about`: only sentences with one of these words are checked.
     """
 
-    def __init__(self, *, engine_text: Iterable[str] = (), tools: Sequence[ToolSpec] = (), persona: str = "") -> None:
+    def __init__(self, *, engine_text: Iterable[str] = (), tools: Sequence[ToolSpec] = (), persona: str = "",
+                 known: Iterable[str] | None = None, numbers_about: Iterable[str] = ()) -> None:
         texts = list(engine_text)
         names: set[str] = set()
         for tool in tools:
@@ -124,18 +138,34 @@ class ReplyGuard:
         self._names = names
         self._engine = _Source(texts)
         self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
+        self._numbers: set[str] | None = None
+        self._about = frozenset(numbers_about)  # empty: numbers in any sentence are checked
+        if known is not None:
+            self._numbers = set()
+            for text in known:
+                self.learn(text)
+
+    def learn(self, text: str) -> None:
+        """Numbers in `text` (a tool's result that came in during the reply) may be said from now on."""
+        if self._numbers is not None:
+            self._numbers.update(numbers_in(text))
+            self._numbers.update(_DIGIT_RUN.findall(text))
 
     @classmethod
     def for_messages(cls, messages: Sequence[Message], tools: Sequence[ToolSpec], persona: str,
-                     notes: Iterable[str] = ()) -> "ReplyGuard":
+                     notes: Iterable[str] = (), numbers_about: Iterable[str] = ()) -> "ReplyGuard":
         """A guard for a reply to `messages` (as the engine built them, system prompt first) with `tools`
         offered. Whatever system text is not the `persona` prompt is the engine's; `notes` are texts a
-        provider adds on its own (chatformat's rules and notes)."""
+        provider adds on its own (chatformat's rules and notes). `numbers_about`: words ("order") whose
+        sentences may only hold numbers the conversation holds; none: numbers are not checked."""
         engine_text = list(notes)
         for m in messages:
             if m.role == "system":
                 engine_text.append(m.content.replace(persona, " ") if persona else m.content)
-        return cls(engine_text=engine_text, tools=tools, persona=persona)
+        known = [m.content for m in messages] + [json.dumps(c.arguments) for m in messages for c in m.tool_calls]
+        subjects = frozenset(w.lower() for w in numbers_about)
+        return cls(engine_text=engine_text, tools=tools, persona=persona, known=known if subjects else None,
+                   numbers_about=subjects)
 
     def check(self, sentence: str) -> Verdict:
         text = sentence.strip()
@@ -157,10 +187,16 @@ class ReplyGuard:
             run, coverage = self._persona.copied(w)
             if run >= ECHO_MIN_RUN and coverage >= PERSONA_COVERAGE:
                 return Verdict(False, reason="instructions")
+        if self._numbers is not None and self._is_about(text) and any(
+                len(n) >= MIN_INVENTED_DIGITS and n not in self._numbers for n in numbers_in(text)):
+            return Verdict(False, reason="invented")
         # A caller's own sentence said back is odd but not a leak: refusing it made the 0.5B model, which
         # often starts by repeating the question, fall back to "Sorry, could you say that again?" in German
         # (test_languages' spoken round trip), so it is let through.
         return Verdict(True, text)
+
+    def _is_about(self, text: str) -> bool:
+        return not self._about or bool(self._about & {w.lower() for w in _WORD.findall(text)})
 
     def _names_tool(self, text: str) -> bool:
         """A tool's name written as an identifier: "lookup_order" (caught above), "lookupOrder", "weather(".

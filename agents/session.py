@@ -45,6 +45,7 @@ class SessionSettings:
     llm: LLMSettings = LLMSettings()
     recording: bool = False  # record both sides (the engine's recorder, if the gateway gave it one)
     vocabulary: tuple[str, ...] = ()  # words callers may say; with the tools' words they prime the ASR
+    asr_model: str | None = None  # a loaded recogniser other than the language's default (the engine's ASR names it)
 
     @property
     def tools_by_name(self) -> dict[str, ToolDefinition]:

@@ -38,6 +38,7 @@ class Decision:
     call: ToolCallRequest | None
     tools: list[ToolSpec]
     reason: str = ""
+    ask: ToolSpec | None = None  # ask the caller for this tool's number (they asked about its subject without one)
 
 
 def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
@@ -66,10 +67,31 @@ def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
             return Decision(_call("transfer_call", {"target": targets[0]}), [], "person")
     if "end_call" in by_name and says_goodbye(text) and not numbers:
         return Decision(_call("end_call", {}), [], "goodbye")
-    # Number tools need a number; without one the model asks for it (told so by the answer prompt).
+    # A caller who asks about the one number tool's subject ("Where is my order?") without a number, before
+    # anything was looked up, is asked for it: left to the model, the 0.5B model gave advice, said it could not
+    # help, or invented a delivery date about as often as it asked (parley eval, no-number calls).
+    if (len(number_tools) == 1 and not numbers and not any(m.role == "tool" for m in messages)
+            and subject_words(number_tools[0]) & _words(text)):
+        return Decision(None, rest, "ask", ask=number_tools[0])
+    # Otherwise number tools need a number; without one the model asks for it (told so by the answer prompt).
     if len(number_tools) > 1 and numbers:
         return Decision(None, rest + number_tools, "model")  # which of several number tools: the model chooses
     return Decision(None, rest, "model")
+
+
+_VERBS = {"look", "lookup", "up", "get", "find", "check", "search", "fetch", "query", "read", "show", "track",
+          "status", "info", "details", "detail", "by", "id", "number", "for", "the", "a", "of"}
+
+
+def subject_words(tool: ToolSpec) -> set[str]:
+    """What a tool is about, from its name: lookup_order -> {"order", "orders"}; getTicketStatus -> ticket(s)."""
+    parts = re.findall(r"[A-Z]?[a-z]+", tool.name.replace("_", " ").replace("-", " "))
+    nouns = {p.lower() for p in parts} - _VERBS
+    return {w for n in nouns if len(n) > 2 for w in (n, n + "s")}
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
 
 
 def number_parameter(tool: ToolSpec) -> str | None:

@@ -42,7 +42,8 @@ async def run_bench(args: argparse.Namespace, api_key: str) -> int:
     async with aiohttp.ClientSession() as http:
         client = GatewayClient(args.url, api_key, http)
         for i in range(args.turns):
-            session_id = (await client.create())["session_id"]
+            fields = {"asr": {"model": args.asr_model}} if getattr(args, "asr_model", None) else {}
+            session_id = (await client.create(**fields))["session_id"]
             try:
                 result = await converse(client, session_id, wav=clip, sample_rate=rate, on_event=lambda e: None)
             except TimeoutError:

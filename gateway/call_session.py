@@ -62,7 +62,7 @@ def session_settings(record: SessionRecord) -> SessionSettings:
         context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
         transfer_targets=tuple(s.get("transfer_targets") or ()), vad_threshold=s.get("vad_threshold"),
         llm=LLMSettings(**(s.get("llm") or {})), recording=bool(s.get("recording")),
-        vocabulary=tuple(s.get("vocabulary") or ()),
+        vocabulary=tuple(s.get("vocabulary") or ()), asr_model=(s.get("asr") or {}).get("model"),
     )
 
 

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--turns", type=int, default=10, help="spoken turns to measure (default 10)")
     latency.add_argument("--wav", type=Path, help="the utterance to say (default: a Piper voice asks about order 1234)")
     latency.add_argument("--json", action="store_true", help="print the figures as JSON")
+    latency.add_argument("--asr-model", help="the sessions' asr.model (e.g. base): ASR options compared on latency")
 
     evaluation = commands.add_parser("eval", help="scripted calls against a running gateway, judged on their outcome")
     evaluation.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", type=Path, help="write every call, its events and verdict to this file")
     evaluation.add_argument("--reply-timeout", type=float, default=60.0, help="seconds to wait for a reply")
     evaluation.add_argument("--quiet", action="store_true", help="no progress lines")
+    evaluation.add_argument("--asr-model", help="the sessions' asr.model (e.g. base): ASR options compared on calls")
     return parser
 
 

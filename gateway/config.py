@@ -147,6 +147,10 @@ class LLMConfig:
     tool_policy: bool = _setting(
         True, "llamacpp: a caller's plain requests (a number for a look-up tool, a person, goodbye) call their tools "
         "without the model, and the model answers in words; false: the model decides every call")
+    refuse_invented_numbers: bool = _setting(
+        True, "a reply sentence about what the tools look up (\"order\") with a number (2+ digits) that nothing "
+        "in the call holds (prompt, caller, tool results) is not spoken: the model made it up "
+        "(PARLEY_LLM_REFUSE_INVENTED_NUMBERS)")
 
 
 @dataclass(frozen=True)

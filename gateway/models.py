@@ -32,6 +32,7 @@ class Models:
     languages: frozenset[str] = frozenset()  # what both the ASR hears and some voice speaks
     registry: ToolRegistry = field(default_factory=ToolRegistry)
     llm_models: frozenset[str] | None = frozenset()  # what a session's llm.model may name; None = any (a server)
+    asr_models: dict[str, list[str]] = field(default_factory=dict)  # language -> what a session's asr.model may name
     silero: SileroModel | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
@@ -66,19 +67,27 @@ def _make_asr(config: Config):
         return make_asr("vosk", model_path=c.model_path, language=c.language)
     pool = InferencePool("asr", 2)
     window = Window(min_s=c.window_s)
-    main = make_asr("whisper", model_path=resolve_whisper(c.model_path or "tiny.en"), cpu_threads=c.threads,
+    main_name = c.model_path or "tiny.en"
+    main = make_asr("whisper", model_path=resolve_whisper(main_name), cpu_threads=c.threads,
                     window=window, pool=pool, **c.whisper_options())
     routes = {lang: main for lang in main.languages if wanted is None or lang in wanted}
+    choices = {(main_name, lang): main for lang in routes}
     if c.multilingual_model.lower() != "none" and (wanted is None or wanted - main.languages):
         multi = make_asr("whisper", model_path=resolve_whisper(c.multilingual_model), cpu_threads=c.threads,
                          window=window, pool=pool, final_temperatures=MULTILINGUAL_TEMPERATURES)
+        # A session in the main model's language may pick the multilingual one (asr.model): the same weights with
+        # the main model's decoding aids (a persona whose callers tiny.en hears poorly; README "ASR on phone audio").
+        aided = multi.tuned(**c.whisper_options())
         for lang in multi.languages:
             if lang not in routes and (wanted is None or lang in wanted):
                 routes[lang] = multi
+                choices[(c.multilingual_model, lang)] = multi
+            elif routes.get(lang) is main:
+                choices[(c.multilingual_model, lang)] = aided
     if not routes:
         raise ConfigError(f"asr.languages (PARLEY_ASR_LANGUAGES) is {c.languages!r}, but the ASR models transcribe "
                           f"none of them (asr.multilingual_model is {c.multilingual_model!r})")
-    return LanguageRouter(routes)
+    return LanguageRouter(routes, choices)
 
 
 def _make_llm(config: Config):
@@ -126,6 +135,8 @@ def build_engine(config: Config, models: Models) -> None:
     tts = _make_tts(config)
     spoken = {lang for voice in tts.voices() for lang in voice.languages}
     models.languages = frozenset(asr.languages) & spoken
+    models_for = getattr(asr, "models_for", None)
+    models.asr_models = {lang: models_for(lang) for lang in models.languages} if models_for else {}
     if not models.languages:
         raise ConfigError(f"no language is both heard by the ASR ({', '.join(sorted(asr.languages))}) and spoken by "
                           "a voice: check asr.languages, asr.multilingual_model and the [tts] voices")
@@ -154,6 +165,7 @@ def build_engine(config: Config, models: Models) -> None:
         idle_timeout_s=config.sessions.idle_timeout_s,
         hold_after_ms=config.sessions.hold_after_ms,
         hold_line=config.sessions.hold_line,
+        refuse_invented_numbers=config.llm.refuse_invented_numbers,
     )
 
 

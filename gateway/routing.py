@@ -25,7 +25,8 @@ def persona_request(app: web.Application, persona: PersonaRecord, overrides: dic
     session create is, against the voices, languages and tools loaded now. Raises InvalidRequest."""
     models = app[MODELS]
     body = {**persona.fields, **(overrides or {}), "persona_id": persona.persona_id}
-    return parse_create(body, models.voices, models.languages, models.registry, models.llm_models)
+    return parse_create(body, models.voices, models.languages, models.registry, models.llm_models,
+                        models.asr_models)
 
 
 async def routed_persona(app: web.Application, called: str) -> str | None:

@@ -69,6 +69,8 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
         body["transfer_targets"] = settings["transfer_targets"]
     if settings.get("vocabulary"):
         body["vocabulary"] = settings["vocabulary"]
+    if settings.get("asr"):
+        body["asr"] = settings["asr"]
     if session.metadata is not None:
         body["metadata"] = session.metadata
     if session.persona_id is not None:
@@ -99,7 +101,8 @@ async def create_conversation(request: web.Request) -> web.Response:
     body = await json_body(request)
     persona_id = body.get("persona_id") if isinstance(body, dict) else None
     if persona_id is None:
-        parsed = parse_create(body, models.voices, models.languages, models.registry, models.llm_models)
+        parsed = parse_create(body, models.voices, models.languages, models.registry, models.llm_models,
+                              models.asr_models)
     else:  # start from the persona's fields; the request's own fields override them
         if not isinstance(persona_id, str):
             raise InvalidRequest("persona_id must be a string", param="persona_id")

@@ -16,7 +16,8 @@ _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FIELDS = {"voice_id", "system_prompt", "language", "tools", "context_window", "max_turns",
            "persona_id", "greeting", "metadata", "transfer_targets", "vad_threshold", "llm", "recording",
-           "vocabulary"}
+           "vocabulary", "asr"}
+_ASR_FIELDS = {"model"}
 _LLM_FIELDS = {"model", "temperature", "max_tokens"}
 MAX_LLM_TOKENS = 4096
 _TOOL_FIELDS = {"name", "description", "parameters", "url", "timeout_s", "cancel_on_interrupt"}
@@ -44,6 +45,7 @@ class CreateRequest:
     llm: LLMSettings = LLMSettings()
     recording: bool = False
     vocabulary: tuple[str, ...] = ()
+    asr_model: str | None = None  # a loaded ASR model other than the language's default (asr.model)
 
     def settings(self) -> dict:
         """The session's settings as stored with it (SessionRecord.settings, JSON-ready)."""
@@ -60,6 +62,7 @@ class CreateRequest:
             "llm": {name: getattr(self.llm, name) for name in sorted(_LLM_FIELDS) if getattr(self.llm, name) is not None},
             "recording": self.recording,
             "vocabulary": list(self.vocabulary),
+            "asr": {"model": self.asr_model} if self.asr_model else {},
         }
 
 
@@ -99,6 +102,28 @@ def parse_llm(value, llm_models: frozenset[str] | None) -> LLMSettings:
                              param="llm")
     return LLMSettings(model=model, temperature=_number(value, "temperature", 0.0, 2.0, "llm.temperature"),
                        max_tokens=max_tokens)
+
+
+def parse_asr(value, language: str, asr_models: dict[str, list[str]] | None) -> str | None:
+    """`asr`: {model}, the name of a loaded recogniser that hears `language` (`asr_models`: language -> names;
+    None accepts any name). Returns the model's name, or None for the language's default."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRequest("asr must be an object {model}", param="asr")
+    unknown = set(value) - _ASR_FIELDS
+    if unknown:
+        raise InvalidRequest(f"asr has unknown field(s): {', '.join(sorted(unknown))} (known: model)", param="asr")
+    model = value.get("model")
+    if model is None:
+        return None
+    if not isinstance(model, str) or not model.strip() or len(model) > 200:
+        raise InvalidRequest("asr.model must be a non-empty model name", param="asr")
+    offered = (asr_models or {}).get(language, [])
+    if asr_models is not None and model not in offered:
+        raise InvalidRequest(f"asr.model {model!r} does not hear {language!r} here (available for {language!r}: "
+                             f"{', '.join(offered) or 'none'})", param="asr")
+    return model
 
 
 def _integer(body: dict, name: str, default, minimum: int, nullable: bool = False):
@@ -248,7 +273,8 @@ def _with_transfer_targets(tools: tuple[ToolDefinition, ...], targets: tuple[str
 
 
 def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
-                 registry: ToolRegistry, llm_models: frozenset[str] | None = None) -> CreateRequest:
+                 registry: ToolRegistry, llm_models: frozenset[str] | None = None,
+                 asr_models: dict[str, list[str]] | None = None) -> CreateRequest:
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     unknown = set(body) - _FIELDS
@@ -297,4 +323,5 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
         llm=parse_llm(body.get("llm"), llm_models),
         recording=recording,
         vocabulary=parse_vocabulary(body.get("vocabulary")),
+        asr_model=parse_asr(body.get("asr"), language, asr_models),
     )

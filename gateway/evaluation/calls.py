@@ -102,10 +102,12 @@ class _Call:
 
 
 async def place_call(client: GatewayClient, case: Case, mode: str, voice: CallerVoice | None, *,
-                     voice_ids: dict[str, str], reply_timeout_s: float = 60.0) -> CallRecord:
-    """Run `case` once; never raises for what the gateway did (that is judged), only for a broken client."""
+                     voice_ids: dict[str, str], reply_timeout_s: float = 60.0,
+                     fields: dict | None = None) -> CallRecord:
+    """Run `case` once; never raises for what the gateway did (that is judged), only for a broken client.
+    `fields`: session fields added to the agent's (e.g. {"asr": {"model": "base"}})."""
     record = CallRecord(case, mode, voice.name if voice else None)
-    body = {**AGENT, "greeting": GREETINGS[case.language]}
+    body = {**AGENT, "greeting": GREETINGS[case.language], **(fields or {})}
     if case.language != "en":
         body |= {"language": case.language, "voice_id": voice_ids[case.language]}
     spoken = mode == "spoken"

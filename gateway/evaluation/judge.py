@@ -35,6 +35,18 @@ _ASKS_NUMBER = re.compile(r"\b(order )?(number|id|#)\b", re.IGNORECASE)
 _NUMBER_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                  "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 # Words common in one language and rare in the others: enough to tell the reply's language apart.
+# An order's state as a German, Spanish or French answer may put it.
+_LOCAL_STATUS = {
+    "de": {"shipped": ("versandt", "verschickt", "unterwegs", "versendet"), "delivered": ("zugestellt", "geliefert"),
+           "processing": ("bearbeitung", "bearbeitet", "vorbereitet"), "cancelled": ("storniert", "annulliert"),
+           "out for delivery": ("zustellung",)},
+    "es": {"shipped": ("enviado", "en camino", "despachado"), "delivered": ("entregado",),
+           "processing": ("procesando", "en proceso", "preparando", "preparación"), "cancelled": ("cancelado",),
+           "out for delivery": ("en reparto",)},
+    "fr": {"shipped": ("expédié", "envoyé", "en route", "en chemin"), "delivered": ("livré",),
+           "processing": ("en cours de traitement", "en préparation", "traité"), "cancelled": ("annulé",),
+           "out for delivery": ("en cours de livraison",)},
+}
 _LANGUAGE_WORDS = {
     "en": {"the", "your", "is", "you", "and", "order", "we", "are", "it", "to", "of", "has", "will", "can"},
     "de": {"der", "die", "das", "ist", "und", "ihre", "sie", "nicht", "wir", "bestellung", "ich", "haben", "wird",
@@ -141,6 +153,15 @@ def judge(record: CallRecord) -> Verdict:
     for group in expect.mentions:
         if not any(_mentions(last, word) for word in group):
             reasons.append(f"reply does not mention {' / '.join(group)}")
+    if case.language != "en" and not expect.facts_of:
+        # An answer in another language must still give the result: its status (as the tool said it, or
+        # translated) or a detail, not a greeting or "let me check" alone.
+        for number in expect.lookups:
+            if number in ORDERS and number in looked_up:
+                status, details = ORDERS[number]
+                said = (*STATUS_WORDS[status], *_LOCAL_STATUS.get(case.language, {}).get(status, ()), *details)
+                if not any(w.lower() in last.lower() for w in said):
+                    reasons.append(f"reply lacks the facts of {number} ({status})")
     if case.language != "en" and last.strip() and language_of(last) != case.language:
         reasons.append(f"reply not in {case.language}")
 

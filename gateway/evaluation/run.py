@@ -27,7 +27,8 @@ def voice_for(case: Case, index: int) -> CallerVoice:
 
 
 async def evaluate(client: GatewayClient, cases: list[Case], modes: tuple[str, ...], *, concurrency: int = 2,
-                   reply_timeout_s: float = 60.0, progress=None) -> list[tuple[CallRecord, Verdict]]:
+                   reply_timeout_s: float = 60.0, progress=None,
+                   fields: dict | None = None) -> list[tuple[CallRecord, Verdict]]:
     voices = await client.request("GET", "/v1/voices")
     voice_ids: dict[str, str] = {}
     for v in voices.get("voices", []):
@@ -43,7 +44,8 @@ async def evaluate(client: GatewayClient, cases: list[Case], modes: tuple[str, .
         nonlocal done
         async with gate:
             started = time.monotonic()
-            record = await place_call(client, case, mode, voice, voice_ids=voice_ids, reply_timeout_s=reply_timeout_s)
+            record = await place_call(client, case, mode, voice, voice_ids=voice_ids, reply_timeout_s=reply_timeout_s,
+                                      fields=fields)
             verdict = judge(record)
             results[i] = (record, verdict)
             done += 1
@@ -123,7 +125,8 @@ async def run_eval(args: argparse.Namespace, api_key: str) -> int:
     async with aiohttp.ClientSession() as http:
         client = GatewayClient(args.url, api_key, http)
         results = await evaluate(client, cases, modes, concurrency=args.concurrency,
-                                 reply_timeout_s=args.reply_timeout, progress=None if args.quiet else _progress)
+                                 reply_timeout_s=args.reply_timeout, progress=None if args.quiet else _progress,
+                                 fields={"asr": {"model": args.asr_model}} if args.asr_model else None)
     summary = summarise(results)
     print(format_table(summary))
     if args.json:

@@ -7,6 +7,7 @@ The engine segments speech with its VAD, hence no VAD filter here.
 """
 
 import asyncio
+import copy
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ FINAL_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 # nearly every clip: 2-7 s a final for WER no better than one retry gives
 # (tests/perf/language_bench.py), so at most one retry there.
 MULTILINGUAL_TEMPERATURES = (0.0, 0.5)
+_TUNABLE = frozenset({"final_temperatures", "prompt", "use_vocabulary", "gain_dbfs", "pre_emphasis", "band_limit"})
 MAX_GAIN_DB = 30.0  # gain normalisation lifts a quiet line at most this much (more would lift line noise)
 
 
@@ -140,6 +142,20 @@ class WhisperASR:
             )
         self.languages: frozenset[str] = wanted
         self.decoder = WindowDecoder(self.model, window, beam_size)
+
+    def tuned(self, *, beam_size: int | None = None, **options) -> "WhisperASR":
+        """This loaded model with other decoding aids (the keyword arguments of __init__ after `languages`,
+        except `window` and `pool`): shares the weights, the worker pool and the window. Cheap."""
+        unknown = set(options) - _TUNABLE
+        if unknown:
+            raise TypeError(f"cannot retune {', '.join(sorted(unknown))}")
+        clone = copy.copy(self)
+        for name, value in options.items():
+            setattr(clone, name, tuple(value) if name == "final_temperatures" else value)
+        if beam_size is not None and beam_size != self.beam_size:
+            clone.beam_size = beam_size
+            clone.decoder = WindowDecoder(self.model, self.decoder.window, beam_size)
+        return clone
 
     def open(self, language: str, sample_rate: int = WHISPER_RATE_HZ,
              vocabulary: Sequence[str] = ()) -> "WhisperStream":

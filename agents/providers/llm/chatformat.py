@@ -33,9 +33,10 @@ CALL_FORMAT = (
 RESULT_NOTE = "You called {calls} and got: {results}"
 # After a look-up the policy made (agents/tool_policy.py): the result as plain facts, not JSON. Shown
 # '{"status": "shipped", "carrier": "UPS", ...}' the 0.5B model said 'The status of order 1234 is "shipped"'
-# or dropped the carrier; as "status: shipped; carrier: UPS" it says them.
-FACTS_NOTE = "You looked up {what} and found: {facts}."
-FACTS_ANSWER_NOTE = "Now tell the caller what you found, with every detail, in one or two short sentences."
+# or dropped the carrier; as "status: shipped; carrier: UPS" it says them. In the agent's own voice: told
+# "You looked up ... tell the caller what you found", it answered "You found that the order is shipped".
+FACTS_NOTE = "I looked up {what} and found: {facts}."
+FACTS_ANSWER_NOTE = "Now give the caller these facts, every detail, in one or two short sentences."
 # Tools the policy keeps from the model still shape its words: it must ask for a missing number, not guess one.
 ASK_NOTE = "To {what} you need {needs}; if the caller has not said it, ask them for it."
 NO_GUESS_NOTE = "Only say facts you were told here; never make up order details, dates or numbers."
@@ -138,7 +139,7 @@ def to_local(
     return out
 
 
-REPLY_IN = re.compile(r"Always reply in ([A-Z][\w ]+?) \(\w\w\)")  # agents/languages.py reply_instruction
+REPLY_IN = re.compile(r"Always reply in ([A-Z][\w ]+?) \((\w\w)\)")  # (name, code): languages.reply_instruction
 
 
 def _result_note(results: list[tuple[ToolCallRequest | None, str]], plain: bool) -> str:
@@ -146,7 +147,7 @@ def _result_note(results: list[tuple[ToolCallRequest | None, str]], plain: bool)
         notes = []
         for call, content in results:
             arguments = call.arguments if call is not None else {}
-            what = _plain(arguments, ", ") if arguments else "it"
+            what = ", ".join(str(v) for v in arguments.values()) or "it"  # "1234", not "the order id is 1234": read out
             notes.append(FACTS_NOTE.format(what=what, facts=facts(content, skip=arguments.values())))
         return " ".join(notes)
     shown = ", ".join(f"{c.name}({json.dumps(c.arguments)})" if c else "a tool(...)" for c, _ in results)

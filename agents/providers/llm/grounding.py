@@ -7,16 +7,36 @@ they wanted to know, or read its own notes. The first sentence of such an answer
 must carry the result's leading fact (its first text value the caller did not
 say themselves, e.g. the status); if it does not, the model's words are dropped
 and a sentence made from the result itself is said instead: plain, but true.
+A look-up that found nothing must be said to have found nothing: the model once
+answered an unknown order with "I found the order 8080, but it's still not here".
+
+In another language the leading fact may be translated ("versandt" for
+"shipped"), so there the first sentence must carry any value of the result or
+the number asked about, and must not be English; the stand-in is then the
+result's facts with the session language's connecting words (local_notes.py).
 """
 
 import json
 import re
 from dataclasses import dataclass, field
 
+from agents.languages import sounds_english
 from agents.providers.llm.base import TextDelta
+from agents.providers.llm.local_notes import FACT_SENTENCES, labelled
 
 _SENTENCE_END = re.compile(r"[.!?](\s|$)")
 _MESSAGE_KEYS = ("message", "error", "detail")
+_NEGATIVE_KEYS = ("found", "exists", "ok", "success")  # `"found": false`: the look-up found nothing
+# A sentence that says nothing was found: "No order 8080 was found", "I couldn't find ...", "... doesn't exist".
+_SAYS_NOT_FOUND = re.compile(
+    r"\b(no|not|couldn't|could not|can't|cannot|unable|don't|doesn't|didn't|isn't|wasn't|never)\b[^.!?]*?"
+    r"\b(find|found|locate|exists?|records?|match(es|ing)?|valid|system)\b", re.IGNORECASE)
+
+
+def found_nothing(content: str) -> bool:
+    """The result says the look-up found nothing (`"found": false` or the like)."""
+    result = _object(content) or {}
+    return any(result.get(key) is False for key in _NEGATIVE_KEYS)
 
 
 def leading_fact(content: str, arguments: dict) -> str | None:
@@ -27,6 +47,30 @@ def leading_fact(content: str, arguments: dict) -> str | None:
         if isinstance(value, str) and value.strip() and value.lower() not in given and key not in _MESSAGE_KEYS:
             return value
     return None
+
+
+def local_facts(content: str, arguments: dict) -> tuple[str, ...]:
+    """What a translated answer can still be checked for: the result's text and number values and the arguments."""
+    result = _object(content) or {}
+    values = [v for k, v in result.items() if k not in _MESSAGE_KEYS and isinstance(v, (str, int, float))
+              and not isinstance(v, bool) and str(v).strip()]
+    return tuple(str(v) for v in [*values, *arguments.values()])
+
+
+def local_fact_sentence(content: str, arguments: dict, language: str) -> str:
+    """The result as one sentence in `language`'s words ("Zu 1234: status: shipped, carrier: UPS."); "" if the
+    language has no template."""
+    template = FACT_SENTENCES.get(language)
+    result = _object(content) or {}
+    if template is None:
+        return ""
+    for key in _MESSAGE_KEYS:
+        if isinstance(result.get(key), str) and result[key].strip():
+            return result[key].strip()
+    given = {str(v).lower() for v in arguments.values()}
+    kept = {k: v for k, v in result.items() if str(v).lower() not in given}
+    about = " ".join(str(v) for v in arguments.values())
+    return template.format(about=about or "?", facts=labelled(kept)) if labelled(kept) else ""
 
 
 def fact_sentence(content: str, arguments: dict) -> str:
@@ -50,8 +94,10 @@ def fact_sentence(content: str, arguments: dict) -> str:
 class GroundedAnswer:
     """Holds an answer's text until its first sentence is complete, then lets it through or replaces it."""
 
-    fact: str
+    fact: str | tuple[str, ...]  # the first sentence must contain it (any of them)
     fallback: str
+    language: str = "en"  # another language: a first sentence in English is replaced too
+    nothing_found: bool = False  # the look-up found nothing: the first sentence must say so (no fact to carry)
     _held: str = ""
     _decided: bool | None = None  # None: first sentence still coming; True: model's words; False: replaced
     replaced: bool = field(default=False, init=False)
@@ -71,7 +117,11 @@ class GroundedAnswer:
         return []
 
     def _decide(self, first: str) -> list[TextDelta]:
-        grounded = self.fact.lower() in first.lower()
+        facts = (self.fact,) if isinstance(self.fact, str) else self.fact
+        if self.nothing_found:
+            grounded = _SAYS_NOT_FOUND.search(first) is not None
+        else:
+            grounded = any(f.lower() in first.lower() for f in facts) and not sounds_english(first, self.language)
         self._decided = grounded or not self.fallback
         if self._decided:
             return [TextDelta(self._held)] if self._held else []

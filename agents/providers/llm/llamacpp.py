@@ -27,15 +27,18 @@ from pathlib import Path
 
 import structlog
 
+from agents import lines
 from agents.errors import ProviderError
 from agents.pool import InferencePool
 from agents.providers.libstdcxx import prefer_system_libstdcxx
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, TextDelta, ToolCallStarting, ToolSpec
 from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, TOOL_RULES, tool_dicts, to_local
-from agents.providers.llm.grounding import GroundedAnswer, fact_sentence, leading_fact
+from agents.providers.llm.grounding import (GroundedAnswer, fact_sentence, found_nothing, leading_fact,
+                                            local_fact_sentence, local_facts)
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 from agents.tool_policy import decide, number_parameter
+from agents.tools.spec import value_phrase
 
 log = structlog.get_logger(__name__)
 
@@ -207,6 +210,10 @@ class LlamaCppLLM:
                 yield ToolCallStarting(decision.call.name)  # the hold line can start at once
                 yield decision.call
                 return
+            if decision.ask is not None and not REPLY_IN.search(messages[0].content):  # English: the tool's words
+                log.info("tool_policy_ask", tool=decision.ask.name)
+                yield TextDelta(_ask_question(decision.ask))
+                return
             withheld = [t for t in tools if t not in decision.tools]
             tools = decision.tools
         loop = asyncio.get_running_loop()
@@ -284,13 +291,22 @@ class LlamaCppLLM:
 
 
 def _grounding(messages: list[Message]) -> GroundedAnswer | None:
-    """After a look-up in an English session: check the answer says what it found (grounding.py)."""
+    """After a look-up: check the answer says what it found (grounding.py)."""
     result = _last_result(messages)
-    if result is None or REPLY_IN.search(messages[0].content):
+    if result is None:
         return None
     call = next((c for m in reversed(messages) for c in m.tool_calls if c.call_id == result.tool_call_id), None)
     arguments = call.arguments if call is not None else {}
+    language = REPLY_IN.search(messages[0].content)
+    if language:
+        code = language.group(2)
+        fallback = local_fact_sentence(result.content, arguments, code)
+        facts = local_facts(result.content, arguments)
+        return GroundedAnswer(facts, fallback, code) if facts and fallback else None
     fact = leading_fact(result.content, arguments)
+    if fact is None and found_nothing(result.content):
+        said = fact_sentence(result.content, arguments)  # its own message: "No order 8080 was found."
+        return GroundedAnswer((), said, nothing_found=True) if said else None
     return GroundedAnswer(fact, fact_sentence(result.content, arguments)) if fact else None
 
 
@@ -307,6 +323,11 @@ def _last_result(messages: list[Message]) -> Message | None:
         if m.role != "system":
             return m if m.role == "tool" else None
     return None
+
+
+def _ask_question(tool: ToolSpec) -> str:
+    """"Could you tell me the order number?" (the engine's own wording, lines.py, from the parameter's description)."""
+    return lines.ask_for(value_phrase(tool, number_parameter(tool)), "en")
 
 
 def _ask_note(tool: ToolSpec) -> str:

@@ -27,7 +27,8 @@ def specs() -> list[ToolSpec]:
 
 @pytest.fixture(scope="module")
 def guard() -> ReplyGuard:
-    messages = [Message("system", PERSONA), Message("user", CALLER)]
+    messages = [Message("system", PERSONA), Message("user", "And orders five six seven eight and 9999?"),
+                Message("user", CALLER)]
     return ReplyGuard.for_messages(messages, specs(), PERSONA, (*PROVIDER_NOTES, RETRY_NOTE))
 
 
@@ -155,3 +156,17 @@ def test_an_empty_guard_still_refuses_garbage_and_tool_talk():
     assert guard.check("Hello!").ok
     assert guard.check("{}").reason == "unspeakable"
     assert guard.check("Call the end_call function.").reason == "tool_talk"
+
+
+def test_a_number_nothing_in_the_call_holds_is_invented_in_a_sentence_about_what_the_tools_look_up():
+    caller = Message("user", "Where is my order twelve thirty-four?")
+    guard = ReplyGuard.for_messages([Message("system", PERSONA), caller], specs(), PERSONA,
+                                    numbers_about=("order", "orders"))
+    assert guard.check("Order 1234 will be delivered on Monday, June 15th, 2023.").reason == "invented"
+    assert guard.check("Returns are free within 30 days, and we open at 9 am.").ok  # the persona's numbers
+    assert guard.check("Could you tell me order 1,234's number again, in one or two words?").ok
+    guard.learn('{"order_id": "1234", "status": "shipped", "expected_delivery": "2026-12-15", "tracking": "1Z 999"}')
+    assert guard.check("Order 1234 has shipped and arrives on December 15th, tracking 1Z 999.").ok
+    assert guard.check("Your order arrives on the 16th.").reason == "invented"
+    assert guard.check("The telephone was patented in 1876.").ok  # not about an order: its own knowledge
+    assert ReplyGuard().check("Order 4321 shipped.").ok  # no conversation given: numbers are not checked

@@ -33,9 +33,10 @@ def handler(runs: list):
     return lookup_order
 
 
-def call(llm: FakeLLM, runs: list | None = None, **settings) -> tuple[Harness, FakeTTS]:
+def call(llm: FakeLLM, runs: list | None = None, numbers: bool = False, **settings) -> tuple[Harness, FakeTTS]:
     tts = FakeTTS()
-    engine = make_engine(FakeASR(), llm, tts, {"lookup_order": handler(runs if runs is not None else [])})
+    engine = make_engine(FakeASR(), llm, tts, {"lookup_order": handler(runs if runs is not None else [])},
+                         refuse_invented_numbers=numbers)
     return Harness(engine, **{"system_prompt": PERSONA, "tools": (LOOKUP,), **settings}), tts
 
 
@@ -200,3 +201,32 @@ async def test_call_control_with_a_missing_value_stays_an_error_result_for_the_m
     assert "invalid arguments for transfer_call" in result.error and "asked the caller" not in result.error
     assert tts.spoken == ["Sorry, I cannot transfer you right now."]
     assert [e.role for e in h.events if isinstance(e, TurnEnd)] == ["user", "assistant"]
+
+
+async def test_a_number_nothing_in_the_call_holds_is_not_said_by_an_agent_that_looks_things_up(closing):
+    runs: list = []
+    llm = FakeLLM([["Your order will arrive on June 15th, 2023."], ["Could you tell me the order number?"]])
+    h, tts = call(llm, runs, numbers=True)
+    closing(h)
+    h.conversation.feed_text("When does my order arrive?")
+    await h.wait_for(assistant_end)
+    assert tts.spoken == ["Could you tell me the order number?"]
+
+
+async def test_an_agent_may_quote_years_about_other_things(closing):
+    llm = FakeLLM([["The telephone was patented in 1876."]])
+    h, tts = call(llm, numbers=True)
+    closing(h)
+    h.conversation.feed_text("Tell me about telephones.")
+    await h.wait_for(assistant_end)
+    assert tts.spoken == ["The telephone was patented in 1876."]
+
+
+async def test_numbers_from_a_tool_result_may_be_said(closing):
+    runs: list = []
+    llm = FakeLLM([[tool_call("lookup_order", order_id="1234")], ["Order 1234 has shipped with UPS."]])
+    h, tts = call(llm, runs, numbers=True)
+    closing(h)
+    h.conversation.feed_text("Where is order one two three four?")
+    await h.wait_for(assistant_end)
+    assert runs == ["1234"] and tts.spoken == ["Order 1234 has shipped with UPS."]

@@ -5,7 +5,7 @@ import pytest
 from agents.intents import says_goodbye, wants_person
 from agents.numbers import digits_only, numbers_in
 from agents.providers.llm.base import Message, ToolSpec
-from agents.tool_policy import decide, number_parameter, transfer_targets
+from agents.tool_policy import decide, number_parameter, subject_words, transfer_targets
 
 LOOKUP = ToolSpec("lookup_order", "Look up an order.", {
     "type": "object", "properties": {"order_id": {"type": "string", "description": "the order number, digits only"}},
@@ -39,6 +39,23 @@ TOOLS = [LOOKUP, TRANSFER, END]
 ])
 def test_numbers_as_callers_say_them(said, number):
     assert numbers_in(said)[-1] == number
+
+
+@pytest.mark.parametrize("said, number", [
+    ("Wo ist meine Bestellung sechs eins eins zwei?", "6112"),
+    ("Bestellnummer fünf sechs sieben acht, bitte", "5678"),
+    ("Mi pedido es el cinco seis siete ocho.", "5678"),
+    ("uno cero cero uno", "1001"),
+    ("Ma commande, c'est un deux trois quatre.", "1234"),
+    ("numéro huit huit neuf zéro", "8890"),
+])
+def test_digits_said_in_german_spanish_and_french(said, number):
+    assert numbers_in(said)[-1] == number
+
+
+def test_articles_that_are_also_one_are_not_numbers():
+    assert numbers_in("J'ai un problème avec un colis.") == []
+    assert numbers_in("Tengo un pedido, el número 2045.") == ["2045"]
 
 
 def test_words_that_are_not_numbers():
@@ -107,3 +124,19 @@ def test_what_the_policy_does_not_understand_stays_with_the_model():
     assert several.call is None and set(t.name for t in several.tools) == {"lookup_order", "get_ticket"}
     after_result = [*_after("Order 1234?"), Message("tool", "{}", tool_call_id="c1", name="lookup_order")]
     assert decide(after_result, TOOLS).call is None
+
+
+@pytest.mark.parametrize("said", ["Where is my order?", "Hi, I want to check the status of my order.",
+                                  "I'd like to check an order. I'll type the number."])
+def test_asking_about_the_subject_without_a_number_is_asked_for_it(said):
+    decision = decide([Message("user", said)], TOOLS)
+    assert decision.call is None and decision.ask is LOOKUP and decision.reason == "ask"
+
+
+def test_no_question_for_a_number_when_the_caller_talks_of_other_things_or_already_got_an_answer():
+    assert decide([Message("user", "What are your opening hours?")], TOOLS).ask is None
+    assert decide([Message("user", "My package is late.")], TOOLS).ask is None  # the model decides
+    looked_up = [Message("user", "Order 1234?"), Message("tool", '{"status": "shipped"}', tool_call_id="c1"),
+                 Message("user", "Thanks, and when does my order arrive?")]
+    assert decide(looked_up, TOOLS).ask is None  # a follow-up about the order it just found
+    assert subject_words(LOOKUP) == {"order", "orders"} and subject_words(TICKET) == {"ticket", "tickets"}

@@ -61,3 +61,13 @@ def test_numbers_and_languages():
     assert language_of("Ihre Bestellung ist unterwegs und wird am Freitag geliefert.") == "de"
     assert language_of("Su pedido ha sido enviado y llegará el viernes.") == "es"
     assert language_of("Your order has shipped.") == "en"
+
+
+def test_an_answer_in_another_language_must_still_give_the_result():
+    german = Case("t-de", "language", (Step(say="Wo ist meine Bestellung 1234?"),), Expect(lookups=("1234",)),
+                  language="de")
+    lookup = ToolUse("lookup_order", {"order_id": "1234"}, SHIPPED)
+    assert judge(_call(german, "Ihre Bestellung 1234 ist unterwegs.", tools=[lookup])).passed
+    assert judge(_call(german, "Zu 1234: status: shipped, carrier: UPS.", tools=[lookup])).passed
+    greeted = judge(_call(german, "Danke für Ihren Anruf bei Acme, wie kann ich Ihnen helfen?", tools=[lookup]))
+    assert greeted.reasons == ["reply lacks the facts of 1234 (shipped)"]

@@ -65,6 +65,11 @@ class FakeWhisper:
         self.name, self.model_path, self.options = "whisper", model_path, options
         self.languages = frozenset({"en"}) if model_path == "tiny.en" else frozenset({"en", "de", "fr", "ta", "zh"})
 
+    def tuned(self, **options):
+        aided = FakeWhisper(self.model_path, **{**self.options, **options})
+        aided.tuned_from = self
+        return aided
+
 
 @pytest.fixture
 def loaded(monkeypatch):
@@ -99,6 +104,11 @@ def test_english_stays_on_tiny_en_and_the_rest_goes_to_base(loaded):
     assert router.model_for("de").options["final_temperatures"] == MULTILINGUAL_TEMPERATURES
     assert [m.model_path for m in loaded] == ["tiny.en", "base"]  # each loaded once, sharing one pool
     assert loaded[0].options["pool"] is loaded[1].options["pool"]
+    # A session may pick base for English: the loaded base with the main model's decoding aids.
+    assert router.models_for("en") == ["base", "tiny.en"] and router.models_for("de") == ["base"]
+    aided = router.choices[("base", "en")]
+    assert aided.tuned_from is router.model_for("de") and aided.options["use_vocabulary"] is True
+    assert aided.options["final_temperatures"] == router.model_for("en").options["final_temperatures"]
 
 
 def test_english_only_loads_no_multilingual_model(loaded):

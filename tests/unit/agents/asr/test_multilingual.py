@@ -48,3 +48,14 @@ async def test_each_default_language_is_heard(router, language):
     assert heard.strip()
     if language in MAX_WER:
         assert errors / words <= MAX_WER[language], heard
+
+
+def test_a_retuned_model_shares_the_weights_and_changes_only_its_aids(router):
+    base = router.model_for("fr")
+    aided = base.tuned(beam_size=3, use_vocabulary=False, final_temperatures=[0.0, 0.2])
+    assert aided.model is base.model and aided.pool is base.pool and aided.decoder.window is base.decoder.window
+    assert aided.beam_size == 3 and aided.decoder.beam_size == 3 and base.decoder.beam_size == 1
+    assert aided.final_temperatures == (0.0, 0.2) and base.final_temperatures == MULTILINGUAL_TEMPERATURES
+    assert not aided.use_vocabulary and base.use_vocabulary
+    with pytest.raises(TypeError):
+        base.tuned(window=None)

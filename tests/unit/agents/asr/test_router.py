@@ -42,3 +42,31 @@ def test_a_route_to_a_model_that_cannot_hear_the_language_is_refused():
         LanguageRouter({"fr": FakeASR("tiny.en", {"en"})})
     with pytest.raises(ValueError):
         LanguageRouter({})
+
+
+class VocabularyASR(FakeASR):
+    def open(self, language, sample_rate=16000, vocabulary=()):
+        self.opened.append((language, sample_rate, tuple(vocabulary)))
+        return (self.name, language)
+
+
+def test_a_session_may_pick_another_loaded_model_for_its_language():
+    english, multi = VocabularyASR("tiny.en", {"en"}), VocabularyASR("base", {"en", "fr", "de"})
+    aided = VocabularyASR("base+aids", {"en", "fr"})
+    router = LanguageRouter({"en": english, "fr": multi},
+                            {("tiny.en", "en"): english, ("base", "en"): aided, ("base", "fr"): multi,
+                             ("base", "de"): multi})  # de is not routed here: not offered
+    assert router.models_for("en") == ["base", "tiny.en"] and router.models_for("fr") == ["base"]
+    assert router.models_for("de") == []
+    assert router.open("en", 8000, ("Acme",), model="base") == ("base+aids", "en")
+    assert router.open("en", 8000, model="tiny.en") == ("tiny.en", "en")
+    assert router.open("en") == ("tiny.en", "en")  # no pick: the language's own route
+    assert aided.opened == [("en", 8000, ("Acme",))]
+
+
+def test_picking_a_model_that_does_not_hear_the_language_is_a_400_naming_the_choices():
+    english = FakeASR("tiny.en", {"en"})
+    router = LanguageRouter({"en": english}, {("tiny.en", "en"): english})
+    with pytest.raises(InvalidRequest, match=r"asr.model 'base' does not hear 'en' here \(available: tiny.en\)") as err:
+        router.open("en", model="base")
+    assert err.value.param == "asr"

@@ -3,7 +3,8 @@
 import json
 
 from agents.providers.llm.base import TextDelta
-from agents.providers.llm.grounding import GroundedAnswer, fact_sentence, leading_fact
+from agents.providers.llm.grounding import (GroundedAnswer, fact_sentence, found_nothing, leading_fact,
+                                            local_fact_sentence, local_facts)
 
 RESULT = json.dumps({"found": True, "order_id": "6112", "status": "out for delivery", "carrier": "UPS",
                      "expected_delivery": "today", "items": ["sleeping bag"]})
@@ -34,3 +35,36 @@ def test_an_answer_that_does_not_is_replaced_by_the_facts():
     text, replaced = _run("Thanks for calling Acme, ", "how can I help? ", "Order 6112 is out for delivery.")
     assert replaced and text.startswith("For 6112, the status is out for delivery")
     assert _run("Sure")[1]  # an answer that ends without a full stop is judged at its end
+
+
+def _run_in(language: str, *pieces: str) -> tuple[str, bool]:
+    answer = GroundedAnswer(local_facts(RESULT, ARGS), local_fact_sentence(RESULT, ARGS, language), language)
+    out = [d for p in pieces for d in answer.feed(TextDelta(p))] + answer.finish()
+    return "".join(d.text for d in out), answer.replaced
+
+
+def test_in_another_language_a_translated_answer_stands():
+    text, replaced = _run_in("de", "Ihre Bestellung 6112 ", "ist heute in der Zustellung mit UPS.")
+    assert not replaced and text.startswith("Ihre Bestellung 6112")
+
+
+def test_in_another_language_an_english_or_empty_answer_is_replaced_in_its_words():
+    assert local_fact_sentence(RESULT, ARGS, "es") == ("Sobre 6112: status: out for delivery, carrier: UPS, "
+                                                        "expected delivery: today, items: sleeping bag.")
+    text, replaced = _run_in("es", "Your order 6112 is out for delivery with UPS. ")
+    assert replaced and text.startswith("Sobre 6112: status: out for delivery")
+    text, replaced = _run_in("de", "Danke für Ihren Anruf bei Acme, wie kann ich Ihnen helfen? ")
+    assert replaced and text.startswith("Zu 6112:")
+    assert local_fact_sentence(RESULT, ARGS, "ja") == ""  # no template: the model's words stand
+
+
+def test_a_look_up_that_found_nothing_must_be_said_to_have_found_nothing():
+    missing = json.dumps({"found": False, "order_id": "8080", "message": "No order 8080 was found."})
+    assert found_nothing(missing) and not found_nothing(RESULT)
+    for said in ("I couldn't find an order with that number.", "Sorry, order 8080 doesn't exist.",
+                 "There is no order 8080 in our system."):
+        answer = GroundedAnswer((), fact_sentence(missing, {"order_id": "8080"}), nothing_found=True)
+        assert "".join(d.text for d in answer.feed(TextDelta(said + " ")) + answer.finish()) == said + " "
+    answer = GroundedAnswer((), fact_sentence(missing, {"order_id": "8080"}), nothing_found=True)
+    out = answer.feed(TextDelta("I found the order 8080, but it's still not here. ")) + answer.finish()
+    assert answer.replaced and "".join(d.text for d in out) == "No order 8080 was found."

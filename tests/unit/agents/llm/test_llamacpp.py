@@ -119,6 +119,11 @@ async def test_answers_from_the_tool_result(local_llm):
     assert "shipped" in "".join(o.text for o in outs).lower()
 
 
+async def test_a_question_about_an_order_without_its_number_asks_for_it(local_llm):
+    outs, _ = await _collect(local_llm, [SYSTEM, Message("user", "Hi, where is my order?")], [LOOKUP], GREEDY)
+    assert outs == [TextDelta("Could you tell me the order number?")]
+
+
 async def test_an_unknown_model_is_a_clear_error_at_first_use():
     llm = LlamaCppLLM("no-such-model")
     with pytest.raises(ProviderError, match="neither a packaged model"):
