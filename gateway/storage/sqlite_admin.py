@@ -1,5 +1,6 @@
 """SQLite tables for personas and number routes (gateway/storage/admin.py), mixed into SQLiteStorage."""
 
+import asyncio
 import json
 from datetime import datetime
 
@@ -135,6 +136,10 @@ class AdminTables:
 
     async def sync_config(self, personas: list[PersonaRecord], routes: list[RouteRecord]) -> list[str]:
         db = self.db
+        # The retention purge starts with the app and shares this connection: wait for its statement's commit,
+        # or BEGIN fails with "cannot start a transaction within a transaction" (seen on a clean-clone CI run).
+        while db.in_transaction:
+            await asyncio.sleep(0.005)
         await db.execute("BEGIN IMMEDIATE")  # two gateways starting at once apply it one after the other
         try:
             claimed = [r.number for r in routes]
