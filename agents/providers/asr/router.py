@@ -58,11 +58,11 @@ class LanguageRouter:
                 param="language",
             )
         if model is not None:
-            if model not in self.models_for(language):
+            asr = self.choices.get((model, language))
+            if asr is None:
                 offered = ", ".join(self.models_for(language)) or "none"
                 raise InvalidRequest(f"asr.model {model!r} does not hear {language!r} here (available: {offered})",
                                      param="asr")
-            asr = self.choices[(model, language)]
         return asr.open(language, sample_rate, vocabulary) if vocabulary else asr.open(language, sample_rate)
 
     def model_for(self, language: str) -> ASR | None:
