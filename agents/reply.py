@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolC
 from agents.reply_guard import ReplyGuard
 from agents.sentences import SentenceSplitter, SpokenTimeline
 from agents.session import SessionSettings
+from agents.tools.fitting import fit_arguments
 from agents.tools.handler import Ending, ToolContext
 from agents.tool_policy import CALL_CONTROL, subject_words
 from agents.tools.spec import ToolDefinition, value_phrase
@@ -186,7 +188,7 @@ class Reply:
                         if not self._guarded(piece, guard, attempt, sentences):
                             return attempt
                 elif isinstance(out, ToolCallRequest):
-                    attempt.requests.append(out)
+                    attempt.requests.append(self._fitted(out, tools))
                 elif isinstance(out, ToolCallStarting) and self._holds_early(out.name, tools):
                     # The model is writing a look-up call (about a second for a small local model),
                     # then the tool runs, then a second round answers: speak the hold line now.
@@ -252,6 +254,19 @@ class Reply:
         self._record(record)
         content = json.dumps({"error": record.error} if record.error is not None else record.result)
         return Message("tool", content, tool_call_id=record.call_id, name=record.name), None
+
+    def _fitted(self, request: ToolCallRequest, tools: dict[str, ToolDefinition]) -> ToolCallRequest:
+        """The call with its values in the shapes the tool declares (tools/fitting.py): "415 555 0199" for a
+        ten-digit phone number is the caller's number, not a reason to ask for it again."""
+        definition = tools.get(request.name)
+        if definition is None:
+            return request
+        fitted = fit_arguments(definition.parameters, request.arguments)
+        if fitted == request.arguments:
+            return request
+        log.info("tool_arguments_fitted", turn_id=self.state.turn_id, tool=request.name,
+                 fields=sorted(k for k in fitted if fitted[k] != request.arguments.get(k)))
+        return dataclasses.replace(request, arguments=fitted)
 
     def _holds_early(self, name: str | None, tools: dict[str, ToolDefinition]) -> bool:
         """A call just begun gets the hold line if it is a look-up; before its name is out, only if

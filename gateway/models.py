@@ -99,7 +99,7 @@ def _make_llm(config: Config):
             raise ConfigError("llm.base_url (PARLEY_LLM_BASE_URL) and llm.model (PARLEY_LLM_MODEL) are needed "
                               "for the openai provider")
         return make_llm("openai", base_url=c.base_url, model=c.model, api_key=c.api_key)
-    options = {"threads": c.threads or None, "tool_policy": c.tool_policy}
+    options = {"threads": c.threads or None, "tool_policy": c.tool_policy, "constrained_calls": c.constrained_calls}
     return make_llm("llamacpp", model=c.model_path, **options) if c.model_path else make_llm("llamacpp", **options)
 
 

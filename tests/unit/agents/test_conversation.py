@@ -138,7 +138,7 @@ async def test_greeting_is_spoken_first(closing):
 
 
 async def test_bad_tool_arguments_and_unknown_tools_become_error_results(closing):
-    llm = FakeLLM([[tool_call("lookup_order", order_id=1234), tool_call("delete_everything")],
+    llm = FakeLLM([[tool_call("lookup_order", order_id=["12", "34"]), tool_call("delete_everything")],
                    ["Sorry, I could not look that up."]])
     h = Harness(make_engine(FakeASR(), llm, handlers={"lookup_order": lookup_order}), tools=(LOOKUP,))
     closing(h)

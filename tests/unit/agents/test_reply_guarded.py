@@ -230,3 +230,17 @@ async def test_numbers_from_a_tool_result_may_be_said(closing):
     h.conversation.feed_text("Where is order one two three four?")
     await h.wait_for(assistant_end)
     assert runs == ["1234"] and tts.spoken == ["Order 1234 has shipped with UPS."]
+
+
+async def test_a_value_in_another_shape_is_fitted_and_the_call_runs(closing):
+    runs: list = []
+    llm = FakeLLM([[tool_call("lookup_order", order_id="12 34")], ["It has shipped."]])
+    patterned = ToolDefinition(LOOKUP.name, LOOKUP.description, {
+        "type": "object", "properties": {"order_id": {"type": "string", "pattern": "^[0-9]{4}$"}}, "required": ["order_id"]})
+    h, tts = call(llm, runs, tools=(patterned,))
+    closing(h)
+    h.conversation.feed_text("Where is order 12 34?")
+    await h.wait_for(assistant_end)
+    assert runs == ["1234"] and tts.spoken[-1] == "It has shipped."
+    assert next(e for e in h.events if isinstance(e, ToolCall)).arguments == {"order_id": "1234"}
+    assert h.stored()["turn_002"].tool_calls[0].arguments == {"order_id": "1234"}

@@ -139,3 +139,44 @@ def test_make_llm_by_name():
     assert isinstance(make_llm("openai", base_url="http://127.0.0.1:1/v1", model="m"), OpenAICompatibleLLM)
     with pytest.raises(ValueError, match="'claude'"):
         make_llm("claude")
+
+
+TABLE = ToolSpec("book_table", "Book a table for the caller.", {"type": "object", "properties": {
+    "guests": {"type": "integer", "minimum": 1, "maximum": 12},
+    "sitting": {"type": "string", "enum": ["first sitting", "second sitting"], "description": "first is 6 pm, second 8 pm"},
+    "name": {"type": "string"}}, "required": ["guests", "sitting", "name"]})
+TOO_MANY = [Message("system", "You are the phone line of Luigi's, an Italian restaurant."),
+            Message("user", "A table for twenty at eight o'clock, the name's Martinez.")]
+
+
+@pytest.fixture
+def constrained(local_llm):
+    local_llm.constrained_calls = True
+    yield local_llm
+    local_llm.constrained_calls = False
+
+
+async def test_a_constrained_call_stays_within_the_tools_schema_and_reuses_the_prompt(constrained):
+    from jsonschema import Draft202012Validator
+
+    outs, _ = await _collect(constrained, TOO_MANY, [TABLE], LLMOptions(temperature=0.0, max_tokens=80))
+    calls = [o for o in outs if isinstance(o, ToolCallRequest)]
+    assert [c.name for c in calls] == ["book_table"] and not any(isinstance(o, TextDelta) for o in outs)
+    # Left to itself the model books 20 guests at a table for at most 12 (the engine would ask again);
+    # under the grammar every value it writes fits: the integer's range, the choices, no other keys.
+    assert Draft202012Validator({**TABLE.parameters, "required": []}).is_valid(calls[0].arguments), calls[0].arguments
+    assert calls[0].arguments.get("sitting") in ("first sitting", "second sitting")
+    # written again from the slot that already holds the prompt: only the last token is read again
+    assert constrained.last_timings["prompt_n"] <= 2
+
+
+async def test_free_calls_are_written_as_the_model_likes(local_llm):
+    outs, _ = await _collect(local_llm, TOO_MANY, [TABLE], LLMOptions(temperature=0.0, max_tokens=80))
+    calls = [o for o in outs if isinstance(o, ToolCallRequest)]
+    assert [c.arguments.get("guests") for c in calls] == [20]  # what constrained decoding keeps out
+
+
+async def test_a_constrained_model_still_answers_in_words_when_it_does_not_call(constrained):
+    outs, _ = await _collect(constrained, [Message("user", "Hi! How are you today?")], [TABLE], GREEDY)
+    assert not any(isinstance(o, ToolCallRequest) for o in outs)
+    assert len("".join(o.text for o in outs if isinstance(o, TextDelta)).split()) >= 3
