@@ -13,6 +13,10 @@ the policy does not understand through its own chat template).
   the caller's words, never from the model: nothing invented.
 - transfer_call, when the caller asks for a person and one target is allowed.
 - end_call, when the caller says goodbye and asks nothing more.
+- Any other tool whose every required value is in the caller's latest turn for certain: a number for
+  each number parameter, one of the listed choices named for each choice parameter, at least one
+  number among them (a lost card "ending in 4321" for freeze_card(last_four, reason: lost|stolen)).
+  A free-text value (a name, a city) is never taken from the words here: such tools stay the model's.
 """
 
 import json
@@ -67,6 +71,11 @@ def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
             return Decision(_call("transfer_call", {"target": targets[0]}), [], "person")
     if "end_call" in by_name and says_goodbye(text) and not numbers:
         return Decision(_call("end_call", {}), [], "goodbye")
+    # Tools with several values: left to it, the 0.5B model answered "I'm sorry, I can't assist with that" to
+    # "I lost my card, it ends in 4321" (tests/perf/tool_args_eval.py).
+    filled = [call for t in rest if t.name not in CALL_CONTROL and (call := _filled(t, text)) is not None]
+    if len(filled) == 1 and not keyed:
+        return Decision(filled[0], [], "values")
     # A caller who asks about the one number tool's subject ("Where is my order?") without a number, before
     # anything was looked up, is asked for it: left to the model, the 0.5B model gave advice, said it could not
     # help, or invented a delivery date about as often as it asked (parley eval, no-number calls).
@@ -112,6 +121,58 @@ def number_parameter(tool: ToolSpec) -> str | None:
         return name
     words = f"{name.replace('_', ' ')} {prop.get('description', '')}"
     return name if _NUMBERISH.search(words) else None
+
+
+def _filled(tool: ToolSpec, text: str) -> ToolCallRequest | None:
+    """A call of `tool` with every required value read for certain from `text`, or None (see the module)."""
+    schema = tool.parameters or {}
+    required = schema.get("required") or []
+    properties = schema.get("properties") or {}
+    if not required or len(required) > 4 or not isinstance(properties, dict):
+        return None
+    numbers = numbers_in(text)
+    arguments: dict = {}
+    anchored = False
+    for name in required:
+        prop = properties.get(name)
+        if not isinstance(prop, dict):
+            return None
+        if isinstance(prop.get("enum"), list):
+            named = [c for c in prop["enum"] if isinstance(c, str) and _names(text, c)]
+            if len(named) != 1:
+                return None
+            arguments[name] = named[0]
+            continue
+        fitting = [n for n in numbers if n not in arguments.values() and _number_fits(prop, name, n)]
+        if len(set(fitting)) != 1:
+            return None
+        arguments[name] = int(fitting[0]) if prop.get("type") in ("integer", "number") else fitting[0]
+        anchored = True
+    return _call(tool.name, arguments) if anchored else None
+
+
+def _names(text: str, choice: str) -> bool:
+    """`text` says the choice as a whole word or phrase ("phone line" for phone_line)."""
+    phrase = re.sub(r"[_-]+", " ", choice).strip()
+    return bool(phrase) and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def _number_fits(prop: dict, name: str, number: str) -> bool:
+    """`number` (digits) can be this parameter: an integer within its range, or an id-like string matching its pattern."""
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        value = int(number)
+        low, high = prop.get("minimum"), prop.get("maximum")
+        return (low is None or value >= low) and (high is None or value <= high)
+    if kind not in (None, "string"):
+        return False
+    pattern = prop.get("pattern")
+    if pattern:
+        try:
+            return re.search(pattern, number) is not None
+        except re.error:
+            return False
+    return len(number) >= MIN_DIGITS and bool(_NUMBERISH.search(f"{name.replace('_', ' ')} {prop.get('description', '')}"))
 
 
 def _fits(tool: ToolSpec, number: str) -> bool:

@@ -140,3 +140,57 @@ def test_no_question_for_a_number_when_the_caller_talks_of_other_things_or_alrea
                  Message("user", "Thanks, and when does my order arrive?")]
     assert decide(looked_up, TOOLS).ask is None  # a follow-up about the order it just found
     assert subject_words(LOOKUP) == {"order", "orders"} and subject_words(TICKET) == {"ticket", "tickets"}
+
+
+CARD = ToolSpec("freeze_card", "Freeze a card.", {"type": "object", "properties": {
+    "last_four": {"type": "string", "pattern": "^[0-9]{4}$"},
+    "reason": {"type": "string", "enum": ["lost", "stolen", "suspicious"]}}, "required": ["last_four", "reason"]})
+CALLBACK = ToolSpec("schedule_callback", "Call back.", {"type": "object", "properties": {
+    "when": {"type": "string", "enum": ["morning", "afternoon", "evening"]},
+    "phone": {"type": "string", "pattern": "^[0-9]{10}$"}}, "required": ["when", "phone"]})
+OUTAGE = ToolSpec("report_outage", "Log an outage.", {"type": "object", "properties": {
+    "service": {"type": "string", "enum": ["internet", "tv", "phone_line"]},
+    "postcode": {"type": "string", "pattern": "^[0-9]{5}$"}}, "required": ["service", "postcode"]})
+TABLE = ToolSpec("book_table", "Book a table.", {"type": "object", "properties": {
+    "party_size": {"type": "integer", "minimum": 1, "maximum": 12},
+    "name": {"type": "string"}}, "required": ["party_size", "name"]})
+HOURS = ToolSpec("opening_hours", "Hours of a day.", {"type": "object", "properties": {
+    "day": {"type": "string", "enum": ["monday", "sunday"]}}, "required": ["day"]})
+OWN = [CARD, CALLBACK, OUTAGE, TABLE, HOURS, TRANSFER, END]
+
+
+@pytest.mark.parametrize("said, name, arguments", [
+    ("I lost my card, it ends in 4321.", "freeze_card", {"last_four": "4321", "reason": "lost"}),
+    ("Someone stole it... no wait, it was stolen, card ending eight eight one two.", "freeze_card",
+     {"last_four": "8812", "reason": "stolen"}),
+    ("Please call me back in the afternoon at 555 123 4567.", "schedule_callback",
+     {"when": "afternoon", "phone": "5551234567"}),
+    ("The phone line is dead here, zip code nine oh two one oh.", "report_outage",
+     {"service": "phone_line", "postcode": "90210"}),
+])
+def test_a_tool_whose_every_value_was_said_is_called_with_the_callers_values(said, name, arguments):
+    decision = decide([Message("user", said)], OWN)
+    assert decision.call is not None and decision.reason == "values"
+    assert (decision.call.name, decision.call.arguments) == (name, arguments)
+
+
+@pytest.mark.parametrize("said", [
+    "My card was stolen.",                              # no number
+    "I lost my card or it was stolen, it ends in 4321.",  # two choices named
+    "Call me back at 555 123 4567.",                    # when?
+    "A table for four, please.",                        # a name is free text: the model's
+    "Are you open on Sunday?",                          # no number: the model's
+    "My internet is down and the TV too, I'm in 90210.",  # which service?
+    "The card ending 43 is lost.",                      # the number does not fit the pattern
+    "I lost my card, it ends in 4321, or maybe 1234.",  # which number?
+])
+def test_values_not_all_there_for_certain_leave_the_tool_to_the_model(said):
+    decision = decide([Message("user", said)], OWN)
+    assert decision.call is None
+
+
+def test_two_tools_filled_at_once_are_the_models_choice():
+    both = ToolSpec("card_pin_reset", "Reset a PIN.", {"type": "object", "properties": {
+        "last_four": {"type": "string", "pattern": "^[0-9]{4}$"},
+        "reason": {"type": "string", "enum": ["lost", "forgotten"]}}, "required": ["last_four", "reason"]})
+    assert decide([Message("user", "I lost my card, it ends in 4321.")], [CARD, both]).call is None
