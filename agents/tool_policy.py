@@ -166,25 +166,23 @@ def _number_fits(prop: dict, name: str, number: str) -> bool:
         return (low is None or value >= low) and (high is None or value <= high)
     if kind not in (None, "string"):
         return False
-    pattern = prop.get("pattern")
-    if pattern:
-        try:
-            return re.search(pattern, number) is not None
-        except re.error:
-            return False
+    if prop.get("pattern"):
+        return _matches(prop["pattern"], number, broken=False)
     return len(number) >= MIN_DIGITS and bool(_NUMBERISH.search(f"{name.replace('_', ' ')} {prop.get('description', '')}"))
 
 
 def _fits(tool: ToolSpec, number: str) -> bool:
     name = number_parameter(tool)
     prop = ((tool.parameters or {}).get("properties") or {}).get(name) or {}
-    pattern = prop.get("pattern")
-    if pattern:
-        try:
-            return re.search(pattern, number) is not None
-        except re.error:
-            return True
-    return True
+    return _matches(prop["pattern"], number, broken=True) if prop.get("pattern") else True
+
+
+def _matches(pattern: str, number: str, *, broken: bool) -> bool:
+    """Whether `number` matches `pattern`; `broken` when the pattern does not compile."""
+    try:
+        return re.search(pattern, number) is not None
+    except re.error:
+        return broken
 
 
 def _typed(tool: ToolSpec, number: str) -> str | int:
