@@ -297,6 +297,7 @@ class Conversation(Listening):
             state.turn_id, "assistant", text, started_at, played_ms, latency_ms=state.latency_ms,
             interrupted=interrupted, tool_calls=state.tool_calls, endpoint_ms=endpoint_ms, asr_ms=asr_ms,
             llm_first_token_ms=state.llm_first_token_ms, tts_first_audio_ms=state.tts_first_audio_ms,
+            guarded=state.guarded,
         )
         self.emit(Transcript("assistant", text, True, state.turn_id))
         await self._commit(record)

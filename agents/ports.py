@@ -125,6 +125,7 @@ class TurnRecord:
     asr_ms: int | None = None  # the ASR final transcript took
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
+    guarded: int = 0  # sentences of model text the reply guard refused before they were spoken
 
     def to_wire(self) -> dict:
         wire = {"turn_id": self.turn_id, "role": self.role, "text": self.text,
@@ -136,6 +137,7 @@ class TurnRecord:
             wire["latency_breakdown"] = {"endpoint_ms": self.endpoint_ms, "asr_ms": self.asr_ms,
                                          "llm_first_token_ms": self.llm_first_token_ms,
                                          "tts_first_audio_ms": self.tts_first_audio_ms}
+            wire["guarded"] = self.guarded
         return wire
 
 

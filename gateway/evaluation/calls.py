@@ -159,7 +159,17 @@ async def place_call(client: GatewayClient, case: Case, mode: str, voice: Caller
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     _collect(record, call.events)
+    record.guarded = await _guarded(client, session_id)
     return record
+
+
+async def _guarded(client: GatewayClient, session_id: str) -> int:
+    """How many sentences the reply guard kept from the caller in this call (the stored assistant turns)."""
+    try:
+        stored = await client.request("GET", f"/v1/conversations/{session_id}")
+    except ClientError:
+        return 0
+    return sum(turn.get("guarded") or 0 for turn in stored.get("history") or () if turn.get("role") == "assistant")
 
 
 def _assistant_text(events: list[dict]) -> str:

@@ -79,6 +79,7 @@ class CallRecord:
     ended: str | None = None  # session_ended reason, if the session ended
     failure: str | None = None  # the call could not be run to the end (no reply in time, refused)
     latency_ms: list[int] = field(default_factory=list)  # per assistant turn, the gateway's figure
+    guarded: int = 0  # model sentences the reply guard refused before they were spoken (stored turns)
 
 
 @dataclass

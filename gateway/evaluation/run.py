@@ -61,8 +61,13 @@ def summarise(results: list[tuple[CallRecord, Verdict]]) -> dict:
     table: dict[str, dict[str, list[int]]] = {}
     reasons: dict[str, int] = {}
     latencies: list[int] = []
+    guarded: dict[str, list[int]] = {}  # split/mode -> [sentences refused, calls with one, calls]
     for record, verdict in results:
         split = split_of(record.case)
+        counts = guarded.setdefault(f"{split}/{record.mode}", [0, 0, 0])
+        counts[0] += record.guarded
+        counts[1] += record.guarded > 0
+        counts[2] += 1
         for category in (record.case.category, "all"):
             cell = table.setdefault(category, {}).setdefault(f"{split}/{record.mode}", [0, 0])
             cell[0] += verdict.passed
@@ -72,7 +77,7 @@ def summarise(results: list[tuple[CallRecord, Verdict]]) -> dict:
             reasons[kind] = reasons.get(kind, 0) + 1
         latencies += record.latency_ms[1:]  # the greeting's is not an answer
     return {"table": table, "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
-            "latency_ms_p50": statistics.median(latencies) if latencies else None}
+            "latency_ms_p50": statistics.median(latencies) if latencies else None, "guarded": guarded}
 
 
 def format_table(summary: dict) -> str:
@@ -90,6 +95,10 @@ def format_table(summary: dict) -> str:
         lines.append(f"{category:<17}" + "".join(f"{cell:>16}" for cell in cells))
     if summary["reasons"]:
         lines.append("failures: " + ", ".join(f"{k} x{v}" for k, v in summary["reasons"].items()))
+    if any(sentences for sentences, _, _ in summary.get("guarded", {}).values()):
+        lines.append("caught by the reply guard (not spoken): " + ", ".join(
+            f"{column} {sentences} sentences in {calls} of {total} calls"
+            for column, (sentences, calls, total) in summary["guarded"].items() if sentences))
     if summary["latency_ms_p50"] is not None:
         lines.append(f"reply latency (gateway latency_ms) p50: {summary['latency_ms_p50']:.0f} ms")
     return "\n".join(lines)

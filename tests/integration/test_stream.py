@@ -73,7 +73,7 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     assistant_final = next(e for e in events if e["type"] == "transcript" and e["role"] == "assistant")
     assert history[1]["text"] == assistant_final["text"] and history[1]["latency_ms"] == start["latency_ms"]
     assert history[1]["tool_calls"][0]["arguments"] == call["arguments"]
-    assert history[1]["interrupted"] is False
+    assert history[1]["interrupted"] is False and history[1]["guarded"] == 0
     assert detail["status"] == "ended" and detail["total_turns"] == 2
     return result
 

@@ -71,3 +71,17 @@ def test_an_answer_in_another_language_must_still_give_the_result():
     assert judge(_call(german, "Zu 1234: status: shipped, carrier: UPS.", tools=[lookup])).passed
     greeted = judge(_call(german, "Danke für Ihren Anruf bei Acme, wie kann ich Ihnen helfen?", tools=[lookup]))
     assert greeted.reasons == ["reply lacks the facts of 1234 (shipped)"]
+
+
+def test_the_summary_counts_what_the_reply_guard_caught():
+    from gateway.evaluation.run import format_table, summarise
+
+    case = next(c for c in CASES if c.category == "order" and not c.held_out)
+    right = _call(case, "Order 1234 has shipped with UPS and arrives Friday.",
+                  tools=[ToolUse("lookup_order", {"order_id": "1234"}, {"status": "shipped", "carrier": "UPS"})])
+    caught = _call(case, "Order 1234 has shipped with UPS and arrives Friday.",
+                   tools=[ToolUse("lookup_order", {"order_id": "1234"}, {"status": "shipped", "carrier": "UPS"})])
+    caught.guarded = 2
+    summary = summarise([(right, judge(right)), (caught, judge(caught))])
+    assert summary["guarded"] == {"tuned/typed": [2, 1, 2]}
+    assert "caught by the reply guard (not spoken): tuned/typed 2 sentences in 1 of 2 calls" in format_table(summary)
