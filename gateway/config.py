@@ -375,7 +375,7 @@ def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str
 
 
 def known_env_names() -> set[str]:
-    names = {"PARLEY_CONFIG"}
+    names = {"PARLEY_CONFIG", "PARLEY_API_KEY"}  # PARLEY_API_KEY: the key `parley call/eval/bench` use, not a setting
     for f in dataclasses.fields(Config):
         if f.name in _RAW:
             continue

@@ -92,6 +92,8 @@ async def json_body(request: web.Request):
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidRequest("the request body is not valid JSON") from None
+    except RecursionError:  # json gives up on deep nesting this way, not with a JSONDecodeError
+        raise InvalidRequest("the request body is nested too deeply") from None
 
 
 async def create_conversation(request: web.Request) -> web.Response:

@@ -191,7 +191,7 @@ class StreamConnection:
         assert conversation is not None
         try:
             message = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
             return self.error("bad_message", "text messages must be JSON objects")
         if not isinstance(message, dict):
             return self.error("bad_message", "text messages must be JSON objects")

@@ -139,7 +139,7 @@ def parse(text: str | bytes) -> Inbound:
     missing fields, bad base64, an oversized payload)."""
     try:
         message = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise ProtocolError("not JSON") from None
     if not isinstance(message, dict):
         raise ProtocolError("not a JSON object")

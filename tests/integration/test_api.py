@@ -106,7 +106,8 @@ def test_create_validation_errors_name_the_field(server, client_key, change, par
     assert error["error"]["message"]
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", "\"hi\"".encode()])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", "\"hi\"".encode(),
+                                 b'{"a":' * 100_000 + b"1" + b"}" * 100_000])  # nested too deeply for json
 def test_create_rejects_bodies_that_are_not_objects(server, client_key, raw):
     status, error = request(server, "POST", "/v1/conversations/create", client_key, raw=raw)
     assert status == 400 and error["error"]["code"] == "invalid_request"

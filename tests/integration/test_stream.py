@@ -130,7 +130,7 @@ async def test_bad_frames_and_messages_get_error_events_and_the_call_goes_on(ser
         async with http.ws_connect(client.stream_url(sid, 16000, "pcm16"), headers=client.headers) as ws:
             assert (await ws.receive_json(timeout=10))["type"] == "session_started"
             for bad in ("{nope", json.dumps([1]), json.dumps({"type": "dance"}), json.dumps({"type": "user_text"}),
-                        json.dumps({"type": "playback", "played_ms": -3})):
+                        json.dumps({"type": "playback", "played_ms": -3}), "[" * 100_000 + "]" * 100_000):
                 await ws.send_str(bad)
                 event = await ws.receive_json(timeout=10)
                 assert event["type"] == "error" and event["code"] == "bad_message", event

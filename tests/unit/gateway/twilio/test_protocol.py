@@ -54,6 +54,7 @@ def with_(message: dict, key: str, value) -> str:
 @pytest.mark.parametrize(("text", "says"), [
     ("{not json", "not JSON"),
     (b"\xff\xfe", "not JSON"),
+    ("[" * 100_000 + "]" * 100_000, "not JSON"),  # nested too deeply for json: RecursionError
     ("[1, 2]", "not a JSON object"),
     (json.dumps({"event": "dance"}), "unknown event"),
     (json.dumps({"streamSid": SID}), "unknown event"),
