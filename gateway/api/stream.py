@@ -22,6 +22,7 @@ from gateway.api.conversations import load_owned, loaded_models
 from gateway.auth import authenticate, hash_key
 from gateway.call_session import LiveSession
 from gateway.keys import STORAGE
+from gateway.outbox import Outbox
 from gateway.storage import SessionRecord
 from media.codecs import make_codec
 from media.errors import AudioFormatError
@@ -82,25 +83,28 @@ class StreamConnection:
         self.ws = web.WebSocketResponse(heartbeat=20, max_msg_size=1 << 20)
         self.codec = make_codec(encoding, sample_rate)
         self.inbound = Resampler(sample_rate, ENGINE_RATE)
-        self._out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.outbox = Outbox(self.ws, "api", abort=self._abort)
         self.sink = PacedSink(sample_rate, self._send_audio)
         self.live = LiveSession(request.app, session, self, vad_threshold)
         self._last_error: dict[str, float] = {}  # error code -> when it was last sent
-        self._writer_task: asyncio.Task | None = None
         self._finishing: asyncio.Future | None = None
 
     def _send_audio(self, frame: bytes) -> None:
-        self._out.put_nowait(self.codec.encode(frame))
+        self.outbox.put(self.codec.encode(frame))
+
+    def _abort(self) -> None:
+        if self.request.transport is not None:
+            self.request.transport.abort()
 
     def emit(self, event: Event) -> None:
-        self._out.put_nowait(json.dumps(event.to_wire()))
+        self.outbox.put(json.dumps(event.to_wire()))
 
     def error(self, code: str, message: str, throttle: bool = False) -> None:
         now = asyncio.get_running_loop().time()
         if throttle and now - self._last_error.get(code, -_ERROR_EVERY_S) < _ERROR_EVERY_S:
             return
         self._last_error[code] = now
-        self._out.put_nowait(json.dumps({"type": "error", "code": code, "message": message}))
+        self.outbox.put(json.dumps({"type": "error", "code": code, "message": message}))
 
     # -- Door (gateway/call_session.py) -----------------------------------------------------------
 
@@ -132,24 +136,13 @@ class StreamConnection:
         await asyncio.shield(self._finishing)
 
     async def _flush_and_close(self, message: bytes) -> None:
-        self._out.put_nowait(None)  # the writer sends everything queued (session_ended last), then stops
-        await asyncio.gather(self._writer_task, return_exceptions=True)
+        await self.outbox.close()  # everything queued goes out (session_ended last)
         await self.ws.close(message=message)
-
-    async def _writer(self) -> None:
-        try:
-            while (item := await self._out.get()) is not None:
-                if isinstance(item, bytes):
-                    await self.ws.send_bytes(item)
-                else:
-                    await self.ws.send_str(item)
-        except ConnectionResetError:  # the client went away mid-send: nothing more can reach it
-            log.info("stream_client_gone")
 
     async def run(self, last_turn_id: str | None) -> web.WebSocketResponse:
         storage = self.request.app[STORAGE]
         await self.ws.prepare(self.request)
-        writer = self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
+        self.outbox.start()
         try:
             await self.live.claim()
             turns = await storage.list_turns(self.session.session_id)
@@ -167,8 +160,8 @@ class StreamConnection:
             await self._receive()
         finally:
             await self.live.stop(None)  # a dropped stream can be resumed: close the session, do not end it
-            self._out.put_nowait(None)
-            await asyncio.gather(writer, *([self._finishing] if self._finishing else []), return_exceptions=True)
+            await asyncio.gather(self.outbox.close(), *([self._finishing] if self._finishing else []),
+                                 return_exceptions=True)
             await self.ws.close()
         return self.ws
 

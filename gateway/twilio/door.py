@@ -27,6 +27,7 @@ from agents.playout import PacedSink
 from agents.ports import CallControlError
 from gateway.call_session import LiveSession
 from gateway.keys import CONFIG, STORAGE
+from gateway.outbox import Outbox
 from gateway.twilio import protocol, twiml
 from gateway.twilio.protocol import MEDIA_ENCODING, MULAW_RATE, PlaybackMarks, ProtocolError
 from gateway.twilio.rest import TwilioApiError, TwilioRest
@@ -59,8 +60,7 @@ class TwilioStream:
         self.live: LiveSession | None = None
         self.stream_sid: str | None = None
         self.call_sid: str | None = None
-        self._out: asyncio.Queue[str | None] = asyncio.Queue()
-        self._writer_task: asyncio.Task | None = None
+        self.outbox = Outbox(self.ws, "twilio", abort=self._abort)
         self._closing: asyncio.Future | None = None
         self._hung_up = False
         self._transfer_to: str | None = None  # transfer_call's target, dialled once the reply is heard
@@ -73,21 +73,18 @@ class TwilioStream:
         """PacedSink's send: one 20 ms pcm16 frame -> a media message and the mark that follows it."""
         assert self.stream_sid is not None
         segment, sent_ms = self.sink.position
-        self._out.put_nowait(protocol.media_message(self.stream_sid, self.codec.encode(frame)))
-        self._out.put_nowait(protocol.mark_message(self.stream_sid, self.marks.sent(segment, sent_ms + FRAME_MS)))
+        self.outbox.put(protocol.media_message(self.stream_sid, self.codec.encode(frame)))
+        self.outbox.put(protocol.mark_message(self.stream_sid, self.marks.sent(segment, sent_ms + FRAME_MS)))
 
     def _clear(self) -> None:
         """PacedSink's on_clear (a pause or a barge-in): Twilio drops what it buffered."""
         self.marks.cleared()
         if self.stream_sid is not None:
-            self._out.put_nowait(protocol.clear_message(self.stream_sid))
+            self.outbox.put(protocol.clear_message(self.stream_sid))
 
-    async def _writer(self) -> None:
-        try:
-            while (item := await self._out.get()) is not None:
-                await self.ws.send_str(item)
-        except ConnectionResetError:  # Twilio went away mid-send: the receive loop sees it too
-            log.info("twilio_stream_gone")
+    def _abort(self) -> None:
+        if self.request.transport is not None:
+            self.request.transport.abort()
 
     # -- Door ---------------------------------------------------------------------------------------
 
@@ -162,16 +159,14 @@ class TwilioStream:
         await asyncio.shield(self._closing)
 
     async def _flush_and_close(self, message: bytes) -> None:
-        self._out.put_nowait(None)
-        if self._writer_task is not None:
-            await asyncio.gather(self._writer_task, return_exceptions=True)
+        await self.outbox.close()
         await self.ws.close(message=message)
 
     # -- wire in ------------------------------------------------------------------------------------
 
     async def run(self) -> web.WebSocketResponse:
         await self.ws.prepare(self.request)
-        writer = self._writer_task = asyncio.create_task(self._writer(), name="twilio-writer")
+        self.outbox.start()
         try:
             await self._receive()
         finally:
@@ -179,8 +174,7 @@ class TwilioStream:
                 await self.live.stop("hangup")  # a phone call that lost its stream is over
             else:
                 await self.sink.aclose()
-            self._out.put_nowait(None)
-            await asyncio.gather(writer, *(t for t in (self._closing, self._transferring) if t is not None),
+            await asyncio.gather(self.outbox.close(), *(t for t in (self._closing, self._transferring) if t is not None),
                                  return_exceptions=True)
             await self.ws.close()
         return self.ws
