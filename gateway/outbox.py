@@ -5,8 +5,8 @@ network. A client that stops reading (a frozen app, a half-open connection) woul
 for as long as the call lasts; past `limit` items the client is dropped instead: its socket is closed
 (aborted if even the close frame cannot go out), the door's receive loop ends as for any lost
 connection, and an API client may resume the session with `last_turn_id`. Audio is paced in real time
-(agents/playout.py PacedSink), so a client that reads keeps the queue at a few frames; the default limit is about a
-minute of audio with its events.
+(agents/playout.py PacedSink), so a client that reads keeps the queue at a few frames; the default limit is
+a minute of audio on the API stream (a message a frame) and half that on Twilio's (a mark after each frame).
 """
 
 import asyncio

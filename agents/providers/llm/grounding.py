@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 
 from agents.languages import sounds_english
-from agents.providers.llm.base import TextDelta
+from agents.providers.llm.base import Message, TextDelta
+from agents.providers.llm.chatformat import REPLY_IN
 from agents.providers.llm.local_notes import FACT_SENTENCES, labelled
 
 _SENTENCE_END = re.compile(r"[.!?](\s|$)")
@@ -127,6 +128,35 @@ class GroundedAnswer:
             return [TextDelta(self._held)] if self._held else []
         self.replaced = True
         return [TextDelta(self.fallback)]
+
+
+def grounded_answer(messages: list[Message]) -> GroundedAnswer | None:
+    """The check for an answer to a look-up (None when the reply does not answer one or there is nothing to check)."""
+    result = last_result(messages)
+    if result is None:
+        return None
+    call = next((c for m in reversed(messages) for c in m.tool_calls if c.call_id == result.tool_call_id), None)
+    arguments = call.arguments if call is not None else {}
+    language = REPLY_IN.search(messages[0].content)
+    if language:
+        code = language.group(2)
+        fallback = local_fact_sentence(result.content, arguments, code)
+        facts = local_facts(result.content, arguments)
+        return GroundedAnswer(facts, fallback, code) if facts and fallback else None
+    fact = leading_fact(result.content, arguments)
+    if fact is None and found_nothing(result.content):
+        said = fact_sentence(result.content, arguments)  # its own message: "No order 8080 was found."
+        return GroundedAnswer((), said, nothing_found=True) if said else None
+    return GroundedAnswer(fact, fact_sentence(result.content, arguments)) if fact else None
+
+
+def last_result(messages: list[Message]) -> Message | None:
+    """The tool result this reply answers: the last message, or the last before the engine's own notes (a
+    retry adds one, agents/reply.py)."""
+    for m in reversed(messages):
+        if m.role != "system":
+            return m if m.role == "tool" else None
+    return None
 
 
 def _object(content: str) -> dict | None:

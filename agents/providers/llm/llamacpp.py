@@ -36,8 +36,7 @@ from agents.providers.llm.base import (LLMOptions, LLMOutput, Message, TextDelta
                                        ToolSpec)
 from agents.providers.llm.constrained import call_schema
 from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, TOOL_RULES, tool_dicts, to_local
-from agents.providers.llm.grounding import (GroundedAnswer, fact_sentence, found_nothing, leading_fact,
-                                            local_fact_sentence, local_facts)
+from agents.providers.llm.grounding import GroundedAnswer, grounded_answer, last_result
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 from agents.tool_policy import decide, number_parameter
@@ -226,7 +225,7 @@ class LlamaCppLLM:
         request = self.request(messages, tools, options, withheld)
         splitter = ReplySplitter(tools, normalize_digits=self._normalize_digits)
         native = ToolCallDeltas()
-        grounded = _grounding(messages) if self._tool_policy else None
+        grounded = grounded_answer(messages) if self._tool_policy else None
         rewrite = False  # the model began a call before saying anything: write it again under the grammar
         said = False
         ended = asyncio.Event()
@@ -280,12 +279,15 @@ class LlamaCppLLM:
         queue: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()
 
-        def deliver(item) -> bool:
+        def soon(callback, *args) -> bool:
             try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
+                loop.call_soon_threadsafe(callback, *args)
                 return True
             except RuntimeError:  # the loop is closed: nobody is listening any more
                 return False
+
+        def deliver(item) -> bool:
+            return soon(queue.put_nowait, item)
 
         def on_chunk(chunk: dict) -> bool:
             # Runs on the worker thread for every token; True tells llama.cpp to stop and free the slot.
@@ -300,13 +302,7 @@ class LlamaCppLLM:
             finally:
                 deliver(_DONE)
                 if ended is not None:
-                    deliver_call(ended.set)
-
-        def deliver_call(callback) -> None:
-            try:
-                loop.call_soon_threadsafe(callback)
-            except RuntimeError:
-                pass
+                    soon(ended.set)
 
         self._pool.submit(generate)
         try:
@@ -357,39 +353,10 @@ def _through(grounded: GroundedAnswer | None, outs: list[LLMOutput]) -> list[LLM
     return [passed for out in outs for passed in (grounded.feed(out) if isinstance(out, TextDelta) else (out,))]
 
 
-def _grounding(messages: list[Message]) -> GroundedAnswer | None:
-    """After a look-up: check the answer says what it found (grounding.py)."""
-    result = _last_result(messages)
-    if result is None:
-        return None
-    call = next((c for m in reversed(messages) for c in m.tool_calls if c.call_id == result.tool_call_id), None)
-    arguments = call.arguments if call is not None else {}
-    language = REPLY_IN.search(messages[0].content)
-    if language:
-        code = language.group(2)
-        fallback = local_fact_sentence(result.content, arguments, code)
-        facts = local_facts(result.content, arguments)
-        return GroundedAnswer(facts, fallback, code) if facts and fallback else None
-    fact = leading_fact(result.content, arguments)
-    if fact is None and found_nothing(result.content):
-        said = fact_sentence(result.content, arguments)  # its own message: "No order 8080 was found."
-        return GroundedAnswer((), said, nothing_found=True) if said else None
-    return GroundedAnswer(fact, fact_sentence(result.content, arguments)) if fact else None
-
-
 def _after_result(messages: list[Message]) -> bool:
     """The reply reports what a tool found. Earlier turns then go in as a transcript: shown as chat turns,
     the 0.5B model repeated its own last plain turn ("Hi Priya, how can I help?") instead of the result."""
-    return _last_result(messages) is not None
-
-
-def _last_result(messages: list[Message]) -> Message | None:
-    """The tool result this reply answers: the last message, or the last before the engine's own notes (a
-    retry adds one, agents/reply.py)."""
-    for m in reversed(messages):
-        if m.role != "system":
-            return m if m.role == "tool" else None
-    return None
+    return last_result(messages) is not None
 
 
 def _ask_question(tool: ToolSpec) -> str:
