@@ -72,6 +72,11 @@ class BridgePort(pj.AudioMediaPort):
     """Connects one call's audio to its FrameQueues. Created, connected and deleted on the UA thread;
     the two frame callbacks run on pjsua2's clock thread."""
 
+    # Deleting the port clears the Python object's attributes before the C++ destructor takes the port off
+    # the conference bridge, and the clock thread may call in between (a clean-clone CI run logged AttributeError
+    # 'queues' in onFrameRequested as a call ended). Then this class default answers: no audio either way.
+    queues: FrameQueues | None = None
+
     def __init__(self, queues: FrameQueues) -> None:
         super().__init__()
         self.queues = queues
@@ -86,13 +91,19 @@ class BridgePort(pj.AudioMediaPort):
         self.createPort(name, fmt)
 
     def onFrameReceived(self, frame) -> None:  # noqa: N802 (pjsua2's name)
+        queues = self.queues
+        if queues is None:  # the port is being deleted
+            return
         pcm = read_vector(frame.buf)
-        if len(pcm) == self.queues.frame_bytes:
-            self.queues.inbound.append(pcm)
-            self.queues.frames_in += 1
+        if len(pcm) == queues.frame_bytes:
+            queues.inbound.append(pcm)
+            queues.frames_in += 1
 
     def onFrameRequested(self, frame) -> None:  # noqa: N802 (pjsua2's name)
         queues = self.queues
+        if queues is None:  # the port is being deleted
+            frame.type = pj.PJMEDIA_FRAME_TYPE_NONE
+            return
         try:
             pcm = queues.outbound.popleft()
         except IndexError:

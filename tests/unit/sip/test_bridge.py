@@ -60,3 +60,12 @@ def test_a_stalled_loop_loses_the_oldest_caller_audio_not_the_clock_thread():
     thread.join(5)
     assert not thread.is_alive()  # never blocked on the loop
     assert list(queues.inbound) == frames[-50:]  # a second of audio kept, the newest
+
+
+def test_a_port_being_deleted_answers_the_clock_thread_with_nothing():
+    port = BridgePort(FrameQueues(8000))
+    del port.__dict__["queues"]  # what deleting the port does to it before pjsua2 stops calling
+    requested = pj.MediaFrame()
+    port.onFrameRequested(requested)
+    port.onFrameReceived(frame_with(b"\x01\x00" * 160))
+    assert requested.type == pj.PJMEDIA_FRAME_TYPE_NONE
