@@ -1,5 +1,6 @@
 """SQLite storage (the embedded default) through aiosqlite, in WAL mode so `parley keys create` can write while a server runs."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +82,7 @@ class SQLiteStorage(AdminTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._writing = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -125,13 +127,13 @@ class SQLiteStorage(AdminTables):
             self._db = None
 
     async def add_api_key(self, key: ApiKeyRecord) -> None:
-        await self.db.execute(
-            "INSERT INTO api_keys (key_id, name, admin, key_hash, prefix, created_at, revoked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key.key_id, key.name, int(key.admin), key.key_hash, key.prefix, key.created_at.isoformat(),
-             key.revoked_at.isoformat() if key.revoked_at else None),
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO api_keys (key_id, name, admin, key_hash, prefix, created_at, revoked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key.key_id, key.name, int(key.admin), key.key_hash, key.prefix, key.created_at.isoformat(),
+                 key.revoked_at.isoformat() if key.revoked_at else None),
+            )
 
     async def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         async with self.db.execute(
@@ -152,16 +154,17 @@ class SQLiteStorage(AdminTables):
     # -- sessions ------------------------------------------------------------------------------
 
     async def create_session(self, session: SessionRecord) -> None:
-        await self.db.execute(
-            "INSERT INTO sessions (session_id, owner_key_id, status, channel, settings, metadata, stream_token_hash,"
-            " persona_id, caller, called, call_sid, total_turns, last_turn_number, created_at, last_activity_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session.session_id, session.owner_key_id, session.status, session.channel, json.dumps(session.settings),
-             json.dumps(session.metadata) if session.metadata is not None else None, session.stream_token_hash,
-             session.persona_id, session.caller, session.called, session.call_sid, session.total_turns,
-             session.last_turn_number, session.created_at.isoformat(), session.last_activity_at.isoformat()),
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO sessions (session_id, owner_key_id, status, channel, settings, metadata, stream_token_hash,"
+                " persona_id, caller, called, call_sid, total_turns, last_turn_number, created_at, last_activity_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session.session_id, session.owner_key_id, session.status, session.channel,
+                 json.dumps(session.settings), json.dumps(session.metadata) if session.metadata is not None else None,
+                 session.stream_token_hash, session.persona_id, session.caller, session.called, session.call_sid,
+                 session.total_turns, session.last_turn_number, session.created_at.isoformat(),
+                 session.last_activity_at.isoformat()),
+            )
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self.db.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)) as cur:
@@ -176,8 +179,8 @@ class SQLiteStorage(AdminTables):
             return self._session(row, cur.description) if row else None
 
     async def set_call_sid(self, session_id: str, call_sid: str) -> None:
-        await self.db.execute("UPDATE sessions SET call_sid = ? WHERE session_id = ?", (call_sid, session_id))
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute("UPDATE sessions SET call_sid = ? WHERE session_id = ?", (call_sid, session_id))
 
     async def list_sessions(self, owner_key_id: str | None, status: str | None, persona_id: str | None,
                             limit: int, cursor: str | None, *, channel: str | None = None,
@@ -215,18 +218,17 @@ class SQLiteStorage(AdminTables):
                                  ended_at: datetime | None = None, end_reason: str | None = None,
                                  deleted_at: datetime | None = None) -> None:
         iso = [d.isoformat() if d else None for d in (started_at, ended_at, deleted_at)]
-        await self.db.execute(
-            "UPDATE sessions SET status = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(ended_at, ?),"
-            " end_reason = COALESCE(end_reason, ?), deleted_at = COALESCE(deleted_at, ?),"
-            " last_activity_at = ? WHERE session_id = ?",
-            (status, iso[0], iso[1], end_reason, iso[2], datetime.now(UTC).isoformat(), session_id),
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE sessions SET status = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(ended_at, ?),"
+                " end_reason = COALESCE(end_reason, ?), deleted_at = COALESCE(deleted_at, ?),"
+                " last_activity_at = ? WHERE session_id = ?",
+                (status, iso[0], iso[1], end_reason, iso[2], datetime.now(UTC).isoformat(), session_id),
+            )
 
     async def save_turn(self, session_id: str, turn: TurnRecord) -> None:
         number = int(turn.turn_id.split("_", 1)[1])
-        db = self.db
-        try:
+        async with self._write() as db:
             await db.execute(
                 "INSERT INTO turns (session_id, number, turn_id, role, text, timestamp, duration_ms, latency_ms,"
                 " interrupted, tool_calls, endpoint_ms, asr_ms, llm_first_token_ms, tts_first_audio_ms, guarded)"
@@ -240,10 +242,6 @@ class SQLiteStorage(AdminTables):
                 " last_activity_at = ? WHERE session_id = ?",
                 (number, datetime.now(UTC).isoformat(), session_id),
             )
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
 
     async def list_turns(self, session_id: str) -> list[TurnRecord]:
         async with self.db.execute(
@@ -260,10 +258,10 @@ class SQLiteStorage(AdminTables):
         ]
 
     async def purge_deleted(self, before: datetime) -> int:
-        cur = await self.db.execute(
-            "DELETE FROM sessions WHERE deleted_at IS NOT NULL AND deleted_at < ?", (before.isoformat(),)
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            cur = await db.execute(
+                "DELETE FROM sessions WHERE deleted_at IS NOT NULL AND deleted_at < ?", (before.isoformat(),)
+            )
         return cur.rowcount
 
     @staticmethod

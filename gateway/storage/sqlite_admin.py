@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import aiosqlite
@@ -48,6 +50,27 @@ class AdminTables:
     """Persona and route queries; `db` is the open connection SQLiteStorage provides."""
 
     db: aiosqlite.Connection
+    _writing: asyncio.Lock
+
+    @asynccontextmanager
+    async def _write(self, immediate: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time on the shared connection, committed at the end or rolled back.
+
+        Requests, the retention purge and the config sync all write through one connection; without the
+        lock one coroutine's commit would end another's half-done transaction, and a BEGIN would fail with
+        "cannot start a transaction within a transaction" (seen on clean-clone CI runs). `immediate` takes
+        the database's write lock up front, so two processes starting at once apply their work in turn.
+        """
+        async with self._writing:
+            db = self.db
+            if immediate:
+                await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.rollback()
+                raise
+            await db.commit()
 
     async def _insert_persona(self, persona: PersonaRecord, replace: bool = False) -> None:
         # replace: an upsert, not INSERT OR REPLACE, which would delete the row routes refer to
@@ -61,11 +84,10 @@ class AdminTables:
 
     async def add_persona(self, persona: PersonaRecord) -> bool:
         try:
-            await self._insert_persona(persona)
+            async with self._write():
+                await self._insert_persona(persona)
         except aiosqlite.IntegrityError:
-            await self.db.rollback()
             return False
-        await self.db.commit()
         return True
 
     async def get_persona(self, persona_id: str) -> PersonaRecord | None:
@@ -79,30 +101,28 @@ class AdminTables:
             return [_persona(row) for row in await cur.fetchall()]
 
     async def update_persona(self, persona: PersonaRecord) -> bool:
-        cur = await self.db.execute(
-            "UPDATE personas SET name = ?, fields = ?, updated_at = ? WHERE persona_id = ?",
-            (persona.name, json.dumps(persona.fields), persona.updated_at.isoformat(), persona.persona_id),
-        )
-        await self.db.commit()
+        async with self._write() as db:
+            cur = await db.execute(
+                "UPDATE personas SET name = ?, fields = ?, updated_at = ? WHERE persona_id = ?",
+                (persona.name, json.dumps(persona.fields), persona.updated_at.isoformat(), persona.persona_id),
+            )
         return cur.rowcount == 1
 
     async def delete_persona(self, persona_id: str) -> bool:
         try:
-            cur = await self.db.execute("DELETE FROM personas WHERE persona_id = ?", (persona_id,))
+            async with self._write() as db:
+                cur = await db.execute("DELETE FROM personas WHERE persona_id = ?", (persona_id,))
         except aiosqlite.IntegrityError:  # a route still names it
-            await self.db.rollback()
             return False
-        await self.db.commit()
         return cur.rowcount == 1
 
     async def add_route(self, route: RouteRecord) -> bool:
         try:
-            await self.db.execute(f"INSERT INTO routes ({_ROUTE_COLUMNS}) VALUES (?, ?, ?, ?)",
-                                  (route.number, route.persona_id, route.source, route.created_at.isoformat()))
+            async with self._write() as db:
+                await db.execute(f"INSERT INTO routes ({_ROUTE_COLUMNS}) VALUES (?, ?, ?, ?)",
+                                 (route.number, route.persona_id, route.source, route.created_at.isoformat()))
         except aiosqlite.IntegrityError:
-            await self.db.rollback()
             return False
-        await self.db.commit()
         return True
 
     async def get_route(self, number: str) -> RouteRecord | None:
@@ -122,26 +142,19 @@ class AdminTables:
 
     async def update_route(self, number: str, persona_id: str) -> bool:
         try:
-            cur = await self.db.execute("UPDATE routes SET persona_id = ? WHERE number = ?", (persona_id, number))
+            async with self._write() as db:
+                cur = await db.execute("UPDATE routes SET persona_id = ? WHERE number = ?", (persona_id, number))
         except aiosqlite.IntegrityError:
-            await self.db.rollback()
             return False
-        await self.db.commit()
         return cur.rowcount == 1
 
     async def delete_route(self, number: str) -> bool:
-        cur = await self.db.execute("DELETE FROM routes WHERE number = ?", (number,))
-        await self.db.commit()
+        async with self._write() as db:
+            cur = await db.execute("DELETE FROM routes WHERE number = ?", (number,))
         return cur.rowcount == 1
 
     async def sync_config(self, personas: list[PersonaRecord], routes: list[RouteRecord]) -> list[str]:
-        db = self.db
-        # The retention purge starts with the app and shares this connection: wait for its statement's commit,
-        # or BEGIN fails with "cannot start a transaction within a transaction" (seen on a clean-clone CI run).
-        while db.in_transaction:
-            await asyncio.sleep(0.005)
-        await db.execute("BEGIN IMMEDIATE")  # two gateways starting at once apply it one after the other
-        try:
+        async with self._write(immediate=True) as db:  # two gateways starting at once apply it one after the other
             claimed = [r.number for r in routes]
             marks = ",".join("?" * len(claimed))
             replaced = []
@@ -163,8 +176,4 @@ class AdminTables:
             for route in routes:
                 await db.execute(f"INSERT INTO routes ({_ROUTE_COLUMNS}) VALUES (?, ?, ?, ?)",
                                  (route.number, route.persona_id, route.source, route.created_at.isoformat()))
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
         return replaced

@@ -1,5 +1,6 @@
 """SQLite storage: sessions, turns committed atomically, paging, retention purge, concurrent writers."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from agents.errors import InvalidRequest
 from agents.ports import ToolCallRecord, TurnRecord
 from gateway.storage import SessionRecord, SQLiteStorage
+from gateway.storage.admin import PersonaRecord, RouteRecord
 
 
 def session(sid: str, created: datetime, owner: str = "key_a") -> SessionRecord:
@@ -84,3 +86,19 @@ async def test_two_connections_share_the_file(tmp_path, storage):
         assert await storage.get_session("conv_x") is not None
     finally:
         await other.close()
+
+
+async def test_concurrent_writers_on_one_connection_do_not_break_the_config_sync(storage):
+    # The retention purge, calls saving turns and the config sync share one connection: on a clean-clone
+    # CI run the sync's BEGIN met the purge's open transaction and the gateway failed to start.
+    now = datetime.now(UTC)
+    await storage.create_session(session("conv_1", now))
+    personas = [PersonaRecord("support", "Support", {"voice_id": "joe"}, now, now, "config")]
+    routes = [RouteRecord("+15550100", "support", now, "config")]
+    writes = [storage.purge_deleted(now) for _ in range(20)]
+    writes += [storage.save_turn("conv_1", TurnRecord(f"turn_{n:03d}", "user", "hi", now, 100)) for n in range(1, 21)]
+    writes.insert(10, storage.sync_config(personas, routes))
+    await asyncio.gather(*writes)
+    assert [r.number for r in await storage.list_routes()] == ["+15550100"]
+    assert (await storage.get_session("conv_1")).total_turns == 20
+    assert len(await storage.list_turns("conv_1")) == 20
