@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agents.line_cache import LineCache
+from agents.line_cache import OPENERS_KEPT, LineCache
 from agents.lines import GOODBYE, HOLD
 
 from agents.providers.asr.base import ASR
@@ -22,6 +22,9 @@ class Engine:
     make_vad: Callable[[int, float], VAD]  # (sample_rate, threshold) -> a new per-stream VAD
     llm_options: LLMOptions = LLMOptions()
     lines: LineCache = field(default_factory=LineCache)  # the hold line & co., synthesised once
+    # Short first clauses ("Yes,", "Sure,", "I'm sorry,") recur across calls: their audio is kept apart from the
+    # lines above, so a stream of varied short pieces cannot push the hold line out.
+    openers: LineCache = field(default_factory=lambda: LineCache(OPENERS_KEPT))
     vad_threshold: float = 0.5  # 0.0-1.0, for sessions and streams that do not set their own
     min_speech_ms: int = 120
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue

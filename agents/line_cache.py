@@ -12,6 +12,12 @@ from agents.providers.tts.base import TTS, AudioChunk
 
 MAX_LINES = 256
 MAX_LINE_CHARS = 200
+OPENERS_KEPT = 128
+OPENER_MAX_WORDS = 3  # "Yes,", "Of course,": a piece this short is kept as an opener
+
+
+def is_opener(text: str) -> bool:
+    return len(text.split()) <= OPENER_MAX_WORDS and len(text) <= 24
 
 
 class LineCache:

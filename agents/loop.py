@@ -297,12 +297,13 @@ class Conversation(Listening):
             state.turn_id, "assistant", text, started_at, played_ms, latency_ms=state.latency_ms,
             interrupted=interrupted, tool_calls=state.tool_calls, endpoint_ms=endpoint_ms, asr_ms=asr_ms,
             llm_first_token_ms=state.llm_first_token_ms, tts_first_audio_ms=state.tts_first_audio_ms,
-            guarded=state.guarded,
+            guarded=state.guarded, answer_latency_ms=state.answer_latency_ms,
         )
         self.emit(Transcript("assistant", text, True, state.turn_id))
         await self._commit(record)
         self.emit(TurnEnd("assistant", state.turn_id, played_ms, interrupted))
-        log.info("turn_ended", turn_id=state.turn_id, latency_ms=state.latency_ms, interrupted=interrupted,
+        log.info("turn_ended", turn_id=state.turn_id, latency_ms=state.latency_ms,
+                 answer_latency_ms=state.answer_latency_ms, interrupted=interrupted,
                  endpoint_ms=endpoint_ms, asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
                  tts_first_audio_ms=state.tts_first_audio_ms)
         if state.ending == "hang_up" and not interrupted:

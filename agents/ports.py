@@ -126,12 +126,14 @@ class TurnRecord:
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
     guarded: int = 0  # sentences of model text the reply guard refused before they were spoken
+    answer_latency_ms: int | None = None  # end of speech -> first audio of the answer (after any hold line)
 
     def to_wire(self) -> dict:
         wire = {"turn_id": self.turn_id, "role": self.role, "text": self.text,
                 "timestamp": self.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_ms": self.duration_ms}
         if self.role == "assistant":
             wire["latency_ms"] = self.latency_ms
+            wire["answer_latency_ms"] = self.answer_latency_ms
             wire["interrupted"] = self.interrupted
             wire["tool_calls"] = [call.to_wire() for call in self.tool_calls]
             wire["latency_breakdown"] = {"endpoint_ms": self.endpoint_ms, "asr_ms": self.asr_ms,

@@ -11,6 +11,7 @@ import structlog
 
 from agents import lines
 from agents.engine import Engine
+from agents.line_cache import is_opener
 from agents.events import ToolCall, ToolResult, TurnStart
 from agents.ports import AudioSink, CallControl, ToolCallRecord
 from agents.providers.llm import chatformat
@@ -48,6 +49,7 @@ class ReplyState:
     timeline: SpokenTimeline = field(default_factory=SpokenTimeline)
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
     first_audio_at: float | None = None
+    answer_audio_at: float | None = None  # the first audio of the answer itself, not of a hold line
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
     ending: Ending | None = None  # end_call ("hang_up") or a transfer asked for in this reply
@@ -56,6 +58,10 @@ class ReplyState:
     @property
     def latency_ms(self) -> int | None:
         return None if self.first_audio_at is None else round((self.first_audio_at - self.started) * 1000)
+
+    @property
+    def answer_latency_ms(self) -> int | None:
+        return None if self.answer_audio_at is None else round((self.answer_audio_at - self.started) * 1000)
 
 
 @dataclass
@@ -296,17 +302,24 @@ class Reply:
             asked = time.monotonic()
             first_chunk = True
             voice = self.settings.voice_id
-            speech = (self.engine.lines.speak(self.engine.tts, sentence, voice, rate) if sentence in self._fixed
-                      else self.engine.tts.speak(sentence, voice, rate))
+            if sentence in self._fixed:
+                speech = self.engine.lines.speak(self.engine.tts, sentence, voice, rate)
+            elif is_opener(sentence):
+                speech = self.engine.openers.speak(self.engine.tts, sentence, voice, rate)
+            else:
+                speech = self.engine.tts.speak(sentence, voice, rate)
             async with contextlib.aclosing(speech) as chunks:
                 async for chunk in chunks:
                     if not chunk.pcm:
                         continue
                     duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
+                    now = time.monotonic()
                     if self.state.first_audio_at is None:
-                        self.state.first_audio_at = time.monotonic()
-                        self.state.tts_first_audio_ms = round((self.state.first_audio_at - asked) * 1000)
+                        self.state.first_audio_at = now
+                        self.state.tts_first_audio_ms = round((now - asked) * 1000)
                         self.emit(TurnStart("assistant", self.state.turn_id, self.state.latency_ms))
+                    if self.state.answer_audio_at is None and sentence not in self._fixed:
+                        self.state.answer_audio_at = now
                     self.sink.push(chunk.pcm)
                     if first_chunk:
                         self.state.timeline.add(sentence, duration_ms)

@@ -22,13 +22,15 @@ _EARLY_CUT = re.compile(r",\s|[，、]")
 class SentenceSplitter:
     """Feed text deltas; get complete sentences as soon as they end.
 
-    The first piece of a reply may be cut early at a comma once it is
-    `first_min_words` long (or, in text without spaces such as Chinese,
-    `first_min_words` * 3 characters), because time to first audio matters
-    more there than prosody.
+    The first piece of a reply is cut early at its first clause, a comma after
+    at least `first_min_words` words (or, in text without spaces such as
+    Chinese, `first_min_words` * 3 characters): the caller hears "Yes," while
+    the model is still writing "you can pay by card." (`parley bench latency
+    --questions ordinary`: the first answer audio came ~0.2 s sooner, see the
+    README's Latency section). Later pieces are whole sentences, for prosody.
     """
 
-    def __init__(self, first_min_words: int = 6) -> None:
+    def __init__(self, first_min_words: int = 1) -> None:
         self._buffer = ""
         self._first = True
         self.first_min_words = first_min_words
@@ -60,17 +62,12 @@ class SentenceSplitter:
         return pieces
 
     def _early_cut(self) -> str | None:
-        cuts = list(_EARLY_CUT.finditer(self._buffer))
-        if not cuts:
-            return None
-        cut = cuts[-1]
-        head = self._buffer[:cut.start() + 1].strip()
-        long_enough = len(head.split()) >= self.first_min_words or (
-            " " not in head and len(head) >= 3 * self.first_min_words)
-        if not long_enough:
-            return None
-        self._buffer = self._buffer[cut.end():]
-        return head
+        for cut in _EARLY_CUT.finditer(self._buffer):
+            head = self._buffer[:cut.start() + 1].strip()
+            if len(head.split()) >= self.first_min_words or (" " not in head and len(head) >= 3 * self.first_min_words):
+                self._buffer = self._buffer[cut.end():]
+                return head
+        return None
 
     def flush(self) -> str | None:
         rest, self._buffer = self._buffer.strip(), ""

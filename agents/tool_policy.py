@@ -49,10 +49,7 @@ def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
     """The decision for the reply to the caller's latest turn. Tools decided here are not offered to the model."""
     by_name = {t.name: t for t in tools}
     number_tools = [t for t in tools if t.name not in CALL_CONTROL and number_parameter(t) is not None]
-    understood = {t.name for t in number_tools} | {n for n in CALL_CONTROL if n in by_name}
-    rest = [t for t in tools if t.name not in understood]
-    if "transfer_call" in by_name and len(transfer_targets(by_name["transfer_call"])) != 1:
-        rest.append(by_name["transfer_call"])  # several targets (or none known): the model picks one
+    rest = model_tools(tools)
     latest = messages[-1] if messages else None
     if latest is None or latest.role != "user" or not tools:
         return Decision(None, rest, "after a result")  # round two answers the caller from what a tool found
@@ -86,6 +83,19 @@ def decide(messages: list[Message], tools: list[ToolSpec]) -> Decision:
     if len(number_tools) > 1 and numbers:
         return Decision(None, rest + number_tools, "model")  # which of several number tools: the model chooses
     return Decision(None, rest, "model")
+
+
+def model_tools(tools: list[ToolSpec]) -> list[ToolSpec]:
+    """The tools the model is offered when the policy leaves a turn to it: all but those it understands itself
+    (number look-ups, end_call, a transfer to the one target). The same on every such turn of a session, so the
+    prompt the LLM reads ahead of the caller (warm_up) is the one its replies start with."""
+    by_name = {t.name: t for t in tools}
+    understood = {t.name for t in tools if t.name not in CALL_CONTROL and number_parameter(t) is not None}
+    understood |= {n for n in CALL_CONTROL if n in by_name}
+    rest = [t for t in tools if t.name not in understood]
+    if "transfer_call" in by_name and len(transfer_targets(by_name["transfer_call"])) != 1:
+        rest.append(by_name["transfer_call"])  # several targets (or none known): the model picks one
+    return rest
 
 
 _VERBS = {"look", "lookup", "up", "get", "find", "check", "search", "fetch", "query", "read", "show", "track",

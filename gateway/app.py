@@ -14,6 +14,7 @@ from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.keys import CONFIG, DIALERS, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
+from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
 from gateway.twilio import routes as twilio
@@ -47,6 +48,8 @@ async def _load_models(app: web.Application) -> None:
     await load_models(app[CONFIG], app[MODELS])
     # No await between the models turning ready and this: no call starts on an unwired engine.
     wire_tools(app)
+    if app[MODELS].ready.is_set():
+        await warm_prompts(app)  # the first call after a start-up must not find the LLM's cache cold
 
 
 async def _models_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -55,9 +55,13 @@ class Door(CallControl, Protocol):
 
 def session_settings(record: SessionRecord) -> SessionSettings:
     """The engine's settings of a stored session (what create, or a persona, decided)."""
-    s = record.settings
+    return settings_of(record.session_id, record.settings)
+
+
+def settings_of(session_id: str, s: dict) -> SessionSettings:
+    """The engine's settings from a session's stored settings (CreateRequest.settings())."""
     return SessionSettings(
-        session_id=record.session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
+        session_id=session_id, voice_id=s["voice_id"], system_prompt=s["system_prompt"],
         language=s["language"], tools=tuple(ToolDefinition(**t) for t in s["tools"]),
         context_window=s["context_window"], max_turns=s["max_turns"], greeting=s.get("greeting"),
         transfer_targets=tuple(s.get("transfer_targets") or ()), vad_threshold=s.get("vad_threshold"),

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--wav", type=Path, help="the utterance to say (default: a Piper voice asks about order 1234)")
     latency.add_argument("--json", action="store_true", help="print the figures as JSON")
     latency.add_argument("--asr-model", help="the sessions' asr.model (e.g. base): ASR options compared on latency")
+    latency.add_argument("--questions", choices=("order", "ordinary"), default="order",
+                         help="order: the order question (a look-up, a hold line first); ordinary: five questions "
+                         "answered without a tool, in turn (default order)")
 
     evaluation = commands.add_parser("eval", help="scripted calls against a running gateway, judged on their outcome")
     evaluation.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")

@@ -21,6 +21,8 @@ from media.resample import Resampler
 
 DEFAULT_PROMPT = ("You are a concise phone support agent for Acme. Answer in one or two short sentences. "
                   "Use the lookup_order tool to check an order when the caller gives an order number.")
+# The agent `parley call` and `parley bench` talk to unless told otherwise (create(defaults=False) for a persona).
+DEMO_AGENT = {"voice_id": "joe", "system_prompt": DEFAULT_PROMPT, "tools": [{"name": "lookup_order"}]}
 
 
 class ClientError(Exception):
@@ -75,8 +77,7 @@ class GatewayClient:
     async def create(self, *, defaults: bool = True, **fields) -> dict:
         """A new session from `fields`; `defaults` fills in the demo agent's voice, prompt and order tool
         (off for a persona, whose own settings apply)."""
-        demo = {"voice_id": "joe", "system_prompt": DEFAULT_PROMPT, "tools": [{"name": "lookup_order"}]}
-        body = {**demo, **fields} if defaults else fields
+        body = {**DEMO_AGENT, **fields} if defaults else fields
         return await self.request("POST", "/v1/conversations/create", body)
 
     def stream_url(self, session_id: str, sample_rate: int, encoding: str, **extra) -> str:

@@ -71,6 +71,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     ADMIN_TABLES,
     "ALTER TABLE turns ADD COLUMN guarded INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE turns ADD COLUMN answer_latency_ms INTEGER;",
 )
 
 
@@ -231,11 +232,12 @@ class SQLiteStorage(AdminTables):
         async with self._write() as db:
             await db.execute(
                 "INSERT INTO turns (session_id, number, turn_id, role, text, timestamp, duration_ms, latency_ms,"
-                " interrupted, tool_calls, endpoint_ms, asr_ms, llm_first_token_ms, tts_first_audio_ms, guarded)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " interrupted, tool_calls, endpoint_ms, asr_ms, llm_first_token_ms, tts_first_audio_ms, guarded,"
+                " answer_latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, number, turn.turn_id, turn.role, turn.text, turn.timestamp.isoformat(), turn.duration_ms,
                  turn.latency_ms, int(turn.interrupted), json.dumps([c.to_wire() for c in turn.tool_calls]),
-                 turn.endpoint_ms, turn.asr_ms, turn.llm_first_token_ms, turn.tts_first_audio_ms, turn.guarded),
+                 turn.endpoint_ms, turn.asr_ms, turn.llm_first_token_ms, turn.tts_first_audio_ms, turn.guarded,
+                 turn.answer_latency_ms),
             )
             await db.execute(
                 "UPDATE sessions SET total_turns = total_turns + 1, last_turn_number = MAX(last_turn_number, ?),"
@@ -246,15 +248,17 @@ class SQLiteStorage(AdminTables):
     async def list_turns(self, session_id: str) -> list[TurnRecord]:
         async with self.db.execute(
             "SELECT turn_id, role, text, timestamp, duration_ms, latency_ms, interrupted, tool_calls, endpoint_ms, asr_ms,"
-            " llm_first_token_ms, tts_first_audio_ms, guarded FROM turns WHERE session_id = ? ORDER BY number",
+            " llm_first_token_ms, tts_first_audio_ms, guarded, answer_latency_ms"
+            " FROM turns WHERE session_id = ? ORDER BY number",
             (session_id,),
         ) as cur:
             rows = await cur.fetchall()
         return [
             TurnRecord(turn_id, role, text, datetime.fromisoformat(ts), duration_ms, latency_ms, bool(interrupted),
-                       [ToolCallRecord(**c) for c in json.loads(calls)], endpoint_ms, asr_ms, llm_ms, tts_ms, guarded)
+                       [ToolCallRecord(**c) for c in json.loads(calls)], endpoint_ms, asr_ms, llm_ms, tts_ms, guarded,
+                       answer_ms)
             for (turn_id, role, text, ts, duration_ms, latency_ms, interrupted, calls, endpoint_ms, asr_ms, llm_ms,
-                 tts_ms, guarded) in rows
+                 tts_ms, guarded, answer_ms) in rows
         ]
 
     async def purge_deleted(self, before: datetime) -> int:

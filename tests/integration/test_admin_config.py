@@ -1,5 +1,8 @@
 """Personas and routes declared in the TOML configuration: loaded at start, visible and read-only in the API."""
 
+import json
+import time
+
 import pytest
 
 from tests.integration.test_api import new_key, request
@@ -104,3 +107,16 @@ def test_a_default_persona_that_does_not_exist_stops_start_up(tmp_path):
     path.write_text('[routing]\ndefault_persona = "ghost"\n')
     with pytest.raises(RuntimeError, match="routing.default_persona"):
         start_server(tmp_path, {"PARLEY_CONFIG": str(path)}, ready_timeout=60)
+
+
+def test_the_default_routes_persona_and_the_demo_agent_are_in_the_llm_cache_before_the_first_call(configured):
+    # The first call after a start-up found the LLM's prompt cache cold (first answer 2.5-3.5 s): the
+    # prompts the first calls use are read in as soon as the models are loaded (gateway/prompt_warmth.py).
+    server, _ = configured
+    deadline = time.monotonic() + 120
+    warmed: set[str] = set()
+    while time.monotonic() < deadline and warmed != {"demo", "persona:front"}:
+        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+        warmed = {line["prompt"] for line in lines if line.get("event") == "prompt_warmed"}
+        time.sleep(0.2)
+    assert warmed == {"demo", "persona:front"}

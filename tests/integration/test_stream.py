@@ -74,6 +74,8 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     assert history[1]["text"] == assistant_final["text"] and history[1]["latency_ms"] == start["latency_ms"]
     assert history[1]["tool_calls"][0]["arguments"] == call["arguments"]
     assert history[1]["interrupted"] is False and history[1]["guarded"] == 0
+    # the answer itself starts with the hold line ("Let me look that up.") or after it, never before
+    assert history[1]["answer_latency_ms"] >= history[1]["latency_ms"]
     assert detail["status"] == "ended" and detail["total_turns"] == 2
     return result
 

@@ -39,7 +39,7 @@ from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, T
 from agents.providers.llm.grounding import GroundedAnswer, grounded_answer, last_result
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
-from agents.tool_policy import decide, number_parameter
+from agents.tool_policy import decide, model_tools, number_parameter
 from agents.tools.spec import value_phrase
 
 log = structlog.get_logger(__name__)
@@ -167,7 +167,14 @@ class LlamaCppLLM:
         llama.cpp's prompt cache, so the first turn only processes what the caller said. Loads the
         model first if needed."""
         await self._ready()
-        request = self.request(messages or [Message("user", "Hi")], tools or [], LLMOptions(temperature=0.0, max_tokens=1))
+        tools, withheld = list(tools or []), []
+        if self._tool_policy and tools:
+            # Shaped as a reply the policy leaves to the model will be (its notes, the tools it offers), or the
+            # cache holds a prompt no reply starts with: measured, a first token of ~200 ms instead of ~100 ms.
+            offered = model_tools(tools)
+            tools, withheld = offered, [t for t in tools if t not in offered]
+        request = self.request(messages or [Message("user", "Hi")], tools, LLMOptions(temperature=0.0, max_tokens=1),
+                               withheld)
         request["stream"] = False
         try:
             result = await self._pool.run(self._server.handle_chat_completions, request)

@@ -245,7 +245,10 @@ async def test_a_slow_tool_gets_a_hold_line_then_the_answer(closing):
     result_at = h.types().index("tool_result:")
     assert h.types().index("turn_start:assistant") < result_at  # the caller heard something while waiting
     assert start.latency_ms < 500
-    assert h.store.turns[-1][1].text == "Let me look that up. It shipped."
+    stored = h.store.turns[-1][1]
+    assert stored.text == "Let me look that up. It shipped."
+    # the answer itself came after the 0.5 s look-up; latency_ms is the hold line's
+    assert stored.latency_ms == start.latency_ms and stored.answer_latency_ms >= stored.latency_ms + 400
 
 
 async def test_a_fast_tool_gets_no_hold_line(closing):
@@ -256,6 +259,8 @@ async def test_a_fast_tool_gets_no_hold_line(closing):
     h.conversation.feed_text("Where is order 1234?")
     await h.wait_for(assistant_end)
     assert tts.spoken == ["It shipped."]
+    stored = h.store.turns[-1][1]
+    assert stored.answer_latency_ms == stored.latency_ms  # no hold line: the first audio is the answer
 
 
 async def test_barge_in_during_a_tool_keeps_its_result_and_does_not_run_it_twice(closing):

@@ -22,7 +22,7 @@ CASES = {
         "Il a dit « Bonjour ! » Puis il est parti. Mme. Dupont arrive.",
         ["Il a dit « Bonjour ! »", "Puis il est parti.", "Mme. Dupont arrive."]),
     "spanish inverted marks": ("¿Qué tal? ¡Muy bien! Sra. García llega.", ["¿Qué tal?", "¡Muy bien!", "Sra. García llega."]),
-    "german abbreviations": ("Bitte warten Sie, z.B. zehn Minuten. Danke.", ["Bitte warten Sie, z.B. zehn Minuten.", "Danke."]),
+    "german abbreviations": ("Bitte warten Sie z.B. zehn Minuten. Danke.", ["Bitte warten Sie z.B. zehn Minuten.", "Danke."]),
     "cjk full stops": ("你好。我想知道我的订单在哪里！谢谢", ["你好。", "我想知道我的订单在哪里！", "谢谢"]),
     "cjk closing bracket": ("「你好。」我想知道。", ["「你好。」", "我想知道。"]),
     "newline": ("One.\n\nTwo", ["One.", "Two"]),
@@ -43,8 +43,14 @@ def test_a_sentence_end_at_the_end_of_a_delta_waits_for_the_next_one():
     assert splitter.flush() == "Puis"
 
 
-def test_the_first_piece_is_cut_early_at_a_comma_in_spaced_and_unspaced_scripts():
-    assert split("Votre commande numéro douze, passée lundi dernier, a été expédiée. Merci.", 4)[0] == \
-        "Votre commande numéro douze, passée lundi dernier,"
-    assert split("您的订单已经发货了，预计明天到达，请耐心等待，谢谢您", 2)[0] == "您的订单已经发货了，预计明天到达，请耐心等待，"
-    assert split("Oui, bien sûr", 1) == ["Oui, bien sûr"]  # too short to cut
+def test_the_first_piece_is_cut_early_at_its_first_clause_in_spaced_and_unspaced_scripts():
+    assert split("Yes, you can pay by card. We take Visa, too.", 3) == ["Yes,", "you can pay by card.", "We take Visa, too."]
+    assert split("Votre commande numéro douze, passée lundi dernier, a été expédiée. Merci.", 4)[:2] == \
+        ["Votre commande numéro douze,", "passée lundi dernier, a été expédiée."]
+    assert split("您的订单已经发货了，预计明天到达，请耐心等待，谢谢您", 2)[0] == "您的订单已经发货了，"
+    assert split("Order 1,234 shipped.", 1) == ["Order 1,234 shipped."]  # a thousands comma is no clause
+
+
+def test_a_longer_first_clause_can_be_asked_for():
+    splitter = SentenceSplitter(first_min_words=3)
+    assert splitter.push("Oui, bien sûr, ") == ["Oui, bien sûr,"]

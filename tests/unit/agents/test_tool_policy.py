@@ -5,7 +5,7 @@ import pytest
 from agents.intents import says_goodbye, wants_person
 from agents.numbers import digits_only, numbers_in
 from agents.providers.llm.base import Message, ToolSpec
-from agents.tool_policy import decide, number_parameter, subject_words, transfer_targets
+from agents.tool_policy import decide, model_tools, number_parameter, subject_words, transfer_targets
 
 LOOKUP = ToolSpec("lookup_order", "Look up an order.", {
     "type": "object", "properties": {"order_id": {"type": "string", "description": "the order number, digits only"}},
@@ -194,3 +194,12 @@ def test_two_tools_filled_at_once_are_the_models_choice():
         "last_four": {"type": "string", "pattern": "^[0-9]{4}$"},
         "reason": {"type": "string", "enum": ["lost", "forgotten"]}}, "required": ["last_four", "reason"]})
     assert decide([Message("user", "I lost my card, it ends in 4321.")], [CARD, both]).call is None
+
+
+def test_the_tools_offered_to_the_model_are_the_same_on_every_turn_left_to_it():
+    # warm_up reads this shape into the LLM's cache ahead of the caller (agents/providers/llm/llamacpp.py)
+    faq = ToolSpec("store_hours", "Opening hours of a store.", {"type": "object", "properties": {"city": {"type": "string"}}})
+    tools = [LOOKUP, TRANSFER, END, faq]
+    assert model_tools(tools) == [faq]
+    for said in ("Can I pay by card?", "Where are you based?", "Hello there"):
+        assert decide([Message("user", said)], tools).tools == model_tools(tools)

@@ -30,11 +30,13 @@ async def test_turns_round_trip_with_tool_calls_and_counters(storage):
     await storage.save_turn("conv_1", TurnRecord("turn_001", "user", "where is 1234", now, 1500))
     await storage.save_turn("conv_1", TurnRecord("turn_002", "assistant", "It shipped.", now, 900, latency_ms=640,
                                                   tool_calls=[call], endpoint_ms=500, asr_ms=120,
-                                                  llm_first_token_ms=300, tts_first_audio_ms=80, guarded=2))
+                                                  llm_first_token_ms=300, tts_first_audio_ms=80, guarded=2,
+                                                  answer_latency_ms=1900))
     turns = await storage.list_turns("conv_1")
     assert [t.turn_id for t in turns] == ["turn_001", "turn_002"]
     assert turns[1].tool_calls[0].result == {"status": "shipped"} and turns[1].latency_ms == 640
     assert turns[1].to_wire()["latency_breakdown"]["asr_ms"] == 120 and turns[1].to_wire()["guarded"] == 2
+    assert turns[1].to_wire()["answer_latency_ms"] == 1900
     assert "guarded" not in turns[0].to_wire()
     stored = await storage.get_session("conv_1")
     assert stored.total_turns == 2 and stored.last_turn_number == 2

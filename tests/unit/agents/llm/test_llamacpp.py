@@ -180,3 +180,13 @@ async def test_a_constrained_model_still_answers_in_words_when_it_does_not_call(
     outs, _ = await _collect(constrained, [Message("user", "Hi! How are you today?")], [TABLE], GREEDY)
     assert not any(isinstance(o, ToolCallRequest) for o in outs)
     assert len("".join(o.text for o in outs if isinstance(o, TextDelta)).split()) >= 3
+
+
+async def test_a_warmed_prompt_leaves_only_the_callers_words_to_read(local_llm):
+    # warm_up shapes the prompt as the tool policy shapes a reply it leaves to the model (no number tool
+    # offered, its notes added): warmed otherwise, the reply read the notes and tools again (~200 ms).
+    system = [Message("system", "You are a concise phone support agent for Acme. Answer in one or two sentences.")]
+    await local_llm.warm_up(system, [LOOKUP])
+    await _collect(local_llm, [*system, Message("user", "Can I pay by card?")], [LOOKUP],
+                   LLMOptions(temperature=0.0, max_tokens=8))
+    assert local_llm.last_timings["prompt_n"] <= 16  # the caller's words and the chat template around them
