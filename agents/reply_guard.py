@@ -140,6 +140,9 @@ class ReplyGuard:
         self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
         self._numbers: set[str] | None = None
         self._about = frozenset(numbers_about)  # empty: numbers in any sentence are checked
+        # A reply's first clause is spoken on its own ("Your order," then "5678 arrives Monday."): the rest of
+        # its sentence is judged with it, or a number after the clause would escape the "order" sentences.
+        self._clause = ""
         if known is not None:
             self._numbers = set()
             for text in known:
@@ -168,18 +171,26 @@ class ReplyGuard:
                    numbers_about=subjects)
 
     def check(self, sentence: str) -> Verdict:
+        """Whether `sentence` (a sentence, or a reply's first clause, then the rest of that sentence) may be said."""
+        verdict = self._check(sentence, self._clause)
+        ended = not verdict.ok or not verdict.text.endswith((",", ":", ";", "，", "、"))
+        self._clause = "" if ended else f"{self._clause} {verdict.text}".strip()
+        return verdict
+
+    def _check(self, sentence: str, clause: str) -> Verdict:
         text = sentence.strip()
         while (label := _OWN_LABEL.match(text)) is not None:
             text = text[label.end():].strip()  # "You: Your order has shipped." -> the words after the label
         if not any(ch.isalnum() for ch in text):
             return Verdict(False, reason="unspeakable")
+        whole = f"{clause} {text}" if clause else text  # the sentence so far, for the checks that read it whole
         if _OTHER_LABEL.match(text):
             return Verdict(False, reason="transcript")  # the model is writing the caller's (or a note's) part
         if _CODE.search(text) or _IDENTIFIER.search(text) or _TOOL_WORDS.search(text) or self._names_tool(text):
             return Verdict(False, reason="tool_talk")
         if _ABOUT_CALLER.search(text):
             return Verdict(False, reason="instructions")
-        w = words(text)
+        w = words(whole)
         run, coverage = self._engine.copied(w)
         if run >= ECHO_LONG_RUN or (run >= ECHO_MIN_RUN and coverage >= ECHO_COVERAGE):
             return Verdict(False, reason="echo")
@@ -187,7 +198,7 @@ class ReplyGuard:
             run, coverage = self._persona.copied(w)
             if run >= ECHO_MIN_RUN and coverage >= PERSONA_COVERAGE:
                 return Verdict(False, reason="instructions")
-        if self._numbers is not None and self._is_about(text) and any(
+        if self._numbers is not None and self._is_about(whole) and any(
                 len(n) >= MIN_INVENTED_DIGITS and n not in self._numbers for n in numbers_in(text)):
             return Verdict(False, reason="invented")
         # A caller's own sentence said back is odd but not a leak: refusing it made the 0.5B model, which

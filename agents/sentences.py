@@ -15,16 +15,20 @@ _ABBREVIATIONS = {
     "mme.", "mlle.", "env.", "cf.",  # French
     "sig.", "dott.", "ecc.",  # Italian
 }
-# First-piece cut points: a comma and a space, or a CJK comma.
-_EARLY_CUT = re.compile(r",\s|[，、]")
+# First-piece cut points: a comma, colon or semicolon and a space, or a CJK comma. "I looked up 1234 and found:"
+# goes first, not "... found: the status is shipped,": ending a piece on "shipped," Piper's voice is heard as
+# "the status of SHIFT" through a phone line (Whisper tiny.en, test_phone_calls).
+_EARLY_CUT = re.compile(r"[,:;]\s|[，、]")
+_LABEL_MAX_WORDS = 2
 
 
 class SentenceSplitter:
     """Feed text deltas; get complete sentences as soon as they end.
 
     The first piece of a reply is cut early at its first clause, a comma after
-    at least `first_min_words` words (or, in text without spaces such as
-    Chinese, `first_min_words` * 3 characters): the caller hears "Yes," while
+    at least `first_min_words` words (a colon or semicolon after three: not
+    after a speaker label such as "You:"), or, in text without spaces such as
+    Chinese, a CJK comma after `first_min_words` * 3 characters: the caller hears "Yes," while
     the model is still writing "you can pay by card." (`parley bench latency
     --questions ordinary`: the first answer audio came ~0.2 s sooner, see the
     README's Latency section). Later pieces are whole sentences, for prosody.
@@ -64,7 +68,12 @@ class SentenceSplitter:
     def _early_cut(self) -> str | None:
         for cut in _EARLY_CUT.finditer(self._buffer):
             head = self._buffer[:cut.start() + 1].strip()
-            if len(head.split()) >= self.first_min_words or (" " not in head and len(head) >= 3 * self.first_min_words):
+            if cut.group() in "，、":  # text without spaces: counted in characters
+                long_enough = len(head) >= 3 * self.first_min_words
+            else:  # "You:" or "Acme agent:" at the start is a speaker label (the reply guard strips it), not a clause
+                least = _LABEL_MAX_WORDS + 1 if head.endswith((":", ";")) else 1
+                long_enough = len(head.split()) >= max(self.first_min_words, least)
+            if long_enough:
                 self._buffer = self._buffer[cut.end():]
                 return head
         return None

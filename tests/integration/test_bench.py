@@ -15,7 +15,7 @@ def test_bench_latency_on_ordinary_questions_reports_first_audio_and_first_answe
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     turns = report["turns"]
-    assert "card" in turns[0]["user_text"].lower() and "hours" in turns[1]["user_text"].lower()
+    assert "pay" in turns[0]["user_text"].lower() and "hours" in turns[1]["user_text"].lower()
     assert all(t["reply"] for t in turns)
     for turn in turns:
         # no tool answers these, so no hold line goes first: the first audio is the answer's

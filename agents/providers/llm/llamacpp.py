@@ -36,7 +36,7 @@ from agents.providers.llm.base import (LLMOptions, LLMOutput, Message, TextDelta
                                        ToolSpec)
 from agents.providers.llm.constrained import call_schema
 from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, TOOL_RULES, tool_dicts, to_local
-from agents.providers.llm.grounding import GroundedAnswer, grounded_answer, last_result
+from agents.providers.llm.grounding import GroundedAnswer, grounded_answer, last_result, looked_up_answer
 from agents.providers.llm.packaged import resolve_model
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
 from agents.tool_policy import decide, model_tools, number_parameter
@@ -223,9 +223,15 @@ class LlamaCppLLM:
                 yield ToolCallStarting(decision.call.name)  # the hold line can start at once
                 yield decision.call
                 return
-            if decision.ask is not None and not REPLY_IN.search(messages[0].content):  # English: the tool's words
+            english = not REPLY_IN.search(messages[0].content)  # other languages: the model, then grounding.py
+            if decision.ask is not None and english:  # the tool's words
                 log.info("tool_policy_ask", tool=decision.ask.name)
                 yield TextDelta(_ask_question(decision.ask))
+                return
+            answer = looked_up_answer(messages, tools) if english else None
+            if answer is not None:
+                log.info("tool_policy_answer")
+                yield TextDelta(answer)
                 return
             withheld = [t for t in tools if t not in decision.tools]
             tools = decision.tools

@@ -170,3 +170,14 @@ def test_a_number_nothing_in_the_call_holds_is_invented_in_a_sentence_about_what
     assert guard.check("Your order arrives on the 16th.").reason == "invented"
     assert guard.check("The telephone was patented in 1876.").ok  # not about an order: its own knowledge
     assert ReplyGuard().check("Order 4321 shipped.").ok  # no conversation given: numbers are not checked
+
+
+def test_the_rest_of_a_sentence_whose_first_clause_went_ahead_is_judged_with_it():
+    # The first clause is spoken on its own (agents/sentences.py): "Your order," then the rest of the sentence.
+    caller = Message("user", "Where is my order twelve thirty-four?")
+    guard = ReplyGuard.for_messages([Message("system", PERSONA), caller], specs(), PERSONA,
+                                    numbers_about=("order", "orders"))
+    assert guard.check("Your order,").ok
+    assert guard.check("number 5678, arrives on Monday.").reason == "invented"  # about the order, after all
+    assert guard.check("We opened in 1998.").ok  # a new sentence is judged on its own
+    assert guard.check("Sure,").ok and guard.check("it was founded in 1876.").ok

@@ -49,6 +49,10 @@ def test_the_first_piece_is_cut_early_at_its_first_clause_in_spaced_and_unspaced
         ["Votre commande numéro douze,", "passée lundi dernier, a été expédiée."]
     assert split("您的订单已经发货了，预计明天到达，请耐心等待，谢谢您", 2)[0] == "您的订单已经发货了，"
     assert split("Order 1,234 shipped.", 1) == ["Order 1,234 shipped."]  # a thousands comma is no clause
+    assert split("I looked up 1234 and found: the status is shipped, the carrier is UPS.", 5) == [
+        "I looked up 1234 and found:", "the status is shipped, the carrier is UPS."]
+    assert split("We open at 9:30 tomorrow.", 2) == ["We open at 9:30 tomorrow."]
+    assert split("You: Your order 1234 has shipped.", 1) == ["You: Your order 1234 has shipped."]  # a label
 
 
 def test_a_longer_first_clause_can_be_asked_for():

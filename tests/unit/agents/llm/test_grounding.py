@@ -2,9 +2,9 @@
 
 import json
 
-from agents.providers.llm.base import TextDelta
+from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolSpec
 from agents.providers.llm.grounding import (GroundedAnswer, fact_sentence, found_nothing, leading_fact,
-                                            local_fact_sentence, local_facts)
+                                            local_fact_sentence, local_facts, looked_up_answer)
 
 RESULT = json.dumps({"found": True, "order_id": "6112", "status": "out for delivery", "carrier": "UPS",
                      "expected_delivery": "today", "items": ["sleeping bag"]})
@@ -68,3 +68,35 @@ def test_a_look_up_that_found_nothing_must_be_said_to_have_found_nothing():
     answer = GroundedAnswer((), fact_sentence(missing, {"order_id": "8080"}), nothing_found=True)
     out = answer.feed(TextDelta("I found the order 8080, but it's still not here. ")) + answer.finish()
     assert answer.replaced and "".join(d.text for d in out) == "No order 8080 was found."
+
+
+LOOKUP = ToolSpec("lookup_order", "Look up an order by its number.", {
+    "type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]})
+BOOK = ToolSpec("book_table", "Book a table.", {
+    "type": "object", "properties": {"guests": {"type": "integer"}, "time": {"type": "string"}},
+    "required": ["guests", "time"]})
+
+
+def _after(result: dict, *calls: ToolCallRequest) -> list[Message]:
+    calls = calls or (ToolCallRequest("call_1", "lookup_order", ARGS),)
+    return [Message("system", "You are Acme's phone agent."), Message("user", "Where is order 6112?"),
+            Message("assistant", "Let me look that up.", tool_calls=calls),
+            Message("tool", json.dumps(result), tool_call_id=calls[-1].call_id, name=calls[-1].name)]
+
+
+def test_a_look_up_by_number_is_answered_from_its_result_without_the_model():
+    assert looked_up_answer(_after(json.loads(RESULT)), [LOOKUP]) == (
+        "I looked up 6112 and found: the status is out for delivery, the carrier is UPS, "
+        "the expected delivery is today, the items are sleeping bag.")
+    missing = {"found": False, "order_id": "4444", "message": "No order 4444 was found."}
+    assert looked_up_answer(_after(missing), [LOOKUP]) == "No order 4444 was found."
+
+
+def test_anything_else_is_left_to_the_model():
+    assert looked_up_answer(_after({"error": "the order service timed out"}), [LOOKUP]) is None
+    two = (ToolCallRequest("call_1", "lookup_order", {"order_id": "1111"}),
+           ToolCallRequest("call_2", "lookup_order", {"order_id": "2222"}))
+    assert looked_up_answer(_after({"status": "shipped"}, *two), [LOOKUP]) is None  # their results together
+    booked = ToolCallRequest("call_1", "book_table", {"guests": 4, "time": "18:00"})
+    assert looked_up_answer(_after({"confirmed": True, "table": "12"}, booked), [BOOK]) is None
+    assert looked_up_answer(_after(json.loads(RESULT))[:2], [LOOKUP]) is None  # no result: no look-up answer

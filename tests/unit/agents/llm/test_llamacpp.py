@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import json
 import threading
 import time
 
@@ -190,3 +191,19 @@ async def test_a_warmed_prompt_leaves_only_the_callers_words_to_read(local_llm):
     await _collect(local_llm, [*system, Message("user", "Can I pay by card?")], [LOOKUP],
                    LLMOptions(temperature=0.0, max_tokens=8))
     assert local_llm.last_timings["prompt_n"] <= 16  # the caller's words and the chat template around them
+
+
+async def test_the_answer_to_a_look_up_by_number_is_said_at_once_from_its_result(local_llm):
+    call = ToolCallRequest("call_1", "lookup_order", {"order_id": "1234"})
+    result = {"order_id": "1234", "status": "shipped", "carrier": "UPS", "expected_delivery": "Friday"}
+    messages = [Message("system", "You are Acme's phone agent."), Message("user", "Where is order 1234?"),
+                Message("assistant", "Let me look that up.", tool_calls=(call,)),
+                Message("tool", json.dumps(result), tool_call_id="call_1", name="lookup_order")]
+    outs, _ = await _collect(local_llm, messages, [LOOKUP], GREEDY)
+    assert [o.text for o in outs] == [
+        "I looked up 1234 and found: the status is shipped, the carrier is UPS, the expected delivery is Friday."]
+    # a German caller's answer is still the model's (grounding.py checks it)
+    german = [Message("system", "You are Acme's phone agent.\n\nThe caller speaks German. Always reply in German (de), "
+                                "even though these instructions are in another language."), *messages[1:]]
+    outs, _ = await _collect(local_llm, german, [LOOKUP], GREEDY)
+    assert outs and not (isinstance(outs[0], TextDelta) and outs[0].text.startswith("I looked up"))
