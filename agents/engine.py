@@ -30,6 +30,9 @@ class Engine:
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
     endpoint_min_ms: int = 250  # shortest end of turn, after a finished question (transcribed from half of it); 0 = fixed hangover
     endpoint_max_ms: int = 1500  # the longest wait, after "my number is four five..." or "and"
+    # A caller who never pauses (or a line whose noise the VAD takes for speech) is answered after this much
+    # speech all the same, instead of never; 28 s is the longest clip Whisper reads on a fitted window. 0 = never.
+    max_turn_ms: int = 30000
     interrupt_min_ms: int = 120  # caller speech over the assistant before its reply pauses (false-barge-in guard)
     backchannel_max_ms: int = 700  # longer speech over the assistant is an interruption whatever it says
     resume_after_backchannel: bool = True  # "mm-hmm" or noise over a reply: play on; False: any speech cuts it

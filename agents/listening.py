@@ -96,8 +96,8 @@ class Listening:
             turn.stream.push(pcm)
         if turn.tentative:
             self._check_interruption(turn)
-        if self._user is turn and self._detector.speaking:
-            self._check_endpoint(turn)
+        if self._user is turn and self._detector.speaking and not self._check_endpoint(turn):
+            self._check_length(turn)
 
     # -- turn detection ----------------------------------------------------------------------------
 
@@ -204,6 +204,16 @@ class Listening:
         log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
         self._on_speech_end(event, text=turn.guess)
         return True
+
+    def _check_length(self, turn: UserTurn) -> None:
+        """End a turn that has gone on for `max_turn_ms` of speech without a pause long enough to end it."""
+        limit = self.engine.max_turn_ms
+        if turn.tentative or limit <= 0 or self._detector.speech_ms < limit:
+            return
+        event = self._detector.end_now()
+        if event is not None:
+            log.info("turn_too_long", speech_ms=event.duration_ms)
+            self._on_speech_end(event)
 
     def _endpoint_wait(self, verdict: Completeness) -> int:
         engine = self.engine

@@ -189,6 +189,8 @@ class SessionsConfig:
         min=0.0, max=60.0)
     dtmf_pause_ms: int = _setting(1500, "caller key presses end with # or after this many ms without a key",
                                   min=100, max=10000)
+    max_turn_s: float = _setting(30.0, "a caller's turn ends after this much speech even without a pause (a caller "
+                                 "who never stops, a noisy line); 0 = never", min=0.0, max=600.0)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ def build_engine(config: Config, models: Models) -> None:
         echo_suppression_db=config.sessions.echo_suppression_db,
         partial_interval_ms=config.sessions.partial_interval_ms,
         idle_timeout_s=config.sessions.idle_timeout_s,
+        max_turn_ms=round(config.sessions.max_turn_s * 1000),
         hold_after_ms=config.sessions.hold_after_ms,
         hold_line=config.sessions.hold_line,
         refuse_invented_numbers=config.llm.refuse_invented_numbers,

@@ -66,7 +66,9 @@ async def spoken_order_question(server, key, question, whisper, rate, encoding):
     assert isinstance(start["latency_ms"], int) and 0 < start["latency_ms"] < 30000
     assert len(result.audio) > rate  # more than half a second of speech came back
     heard = whisper(bytes(result.audio), rate).lower()
-    assert "ship" in heard, heard
+    # The look-up's facts reach the listener. Whisper tiny.en, the tests' ear, hears Piper's "shipped" as "shift"
+    # in about one synthesis in ten (9 of 10 heard right, measured), so two of the three facts must be heard.
+    assert sum(fact in heard for fact in ("ship", "ups", "friday")) >= 2, heard
     history = detail["history"]
     assert [t["role"] for t in history] == ["user", "assistant"]
     assert history[0]["text"] == user_final["text"]

@@ -105,7 +105,8 @@ async def test_a_caller_asks_about_order_1234_and_hears_it_has_shipped(server, a
         await phone.wait_until(lambda: phone.closed_at is not None, timeout=10, what="the stream closed")
     heard = whisper(answer, RATE)
     print(f"answer heard as {heard!r}; latency {body['history'][1]['latency_ms']} ms")
-    assert "ship" in heard.lower()
+    # two of the look-up's three facts (Whisper tiny.en hears Piper's "shipped" as "shift" about one time in ten)
+    assert sum(fact in heard.lower() for fact in ("ship", "ups", "friday")) >= 2, heard
     user, reply = body["history"][:2]
     assert "1234" in re.sub(r"\D", "", user["text"]), user
     call = reply["tool_calls"][0]

@@ -337,3 +337,18 @@ async def test_a_store_that_keeps_failing_ends_the_session_with_error(closing):
     ended = await h.wait_for(lambda e: isinstance(e, SessionEnded))
     assert ended.reason == "error" and h.conversation.ended.is_set()
     assert [e.code for e in h.events if e.type == "error"] == ["internal"] * 3
+
+
+async def test_a_turn_without_a_pause_ends_at_the_longest_turn_and_is_answered_at_the_first_pause(closing):
+    asr = FakeASR(["I have been talking for a long time", "and I am still going"])
+    llm = FakeLLM([["I hear you."]])
+    h = Harness(make_engine(asr, llm, max_turn_ms=1000), tools=())
+    closing(h)
+    await h.say(ms=1500, pause_ms=300)  # 1.5 s without a pause, then one
+    await h.wait_for(assistant_end)
+    ends = [e for e in h.events if isinstance(e, TurnEnd) and e.role == "user"]
+    assert 960 <= ends[0].duration_ms <= 1040  # ended at the limit, not at a pause that had not come
+    assert len(ends) == 2  # the caller went on: a second turn, ended by the pause
+    # one reply, to both parts (the first part's reply was superseded while the caller still talked)
+    assert len(llm.calls) == 1 and [m.content for m in llm.calls[0] if m.role == "user"] == [
+        "I have been talking for a long time", "and I am still going"]
