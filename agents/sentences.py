@@ -15,9 +15,8 @@ _ABBREVIATIONS = {
     "mme.", "mlle.", "env.", "cf.",  # French
     "sig.", "dott.", "ecc.",  # Italian
 }
-# First-piece cut points: a comma, colon or semicolon and a space, or a CJK comma. "I looked up 1234 and found:"
-# goes first, not "... found: the status is shipped,": ending a piece on "shipped," Piper's voice is heard as
-# "the status of SHIFT" through a phone line (Whisper tiny.en, test_phone_calls).
+# First-piece cut points: a comma, colon or semicolon and a space, or a CJK comma: "I looked up 1234 and found:"
+# goes first (six words to synthesise, not ten), then the facts as one sentence.
 _EARLY_CUT = re.compile(r"[,:;]\s|[，、]")
 _LABEL_MAX_WORDS = 2
 
