@@ -1,5 +1,6 @@
 """The shared, loaded-once parts every conversation of a process uses."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,7 +34,9 @@ class Engine:
     # A caller who never pauses (or a line whose noise the VAD takes for speech) is answered after this much
     # speech all the same, instead of never; 28 s is the longest clip Whisper reads on a fitted window. 0 = never.
     max_turn_ms: int = 30000
-    interrupt_min_ms: int = 120  # caller speech over the assistant before its reply pauses (false-barge-in guard)
+    # Sound over the assistant before its reply pauses (the false-barge-in guard); below min_speech_ms the reply
+    # pauses before the sound is speech, and plays on if it stops short of it (a click, a cough).
+    interrupt_min_ms: int = 60
     backchannel_max_ms: int = 700  # longer speech over the assistant is an interruption whatever it says
     resume_after_backchannel: bool = True  # "mm-hmm" or noise over a reply: play on; False: any speech cuts it
     echo_suppression_db: float = 12.0  # while talking, caller audio this far below our own output is echo; 0 = off
@@ -45,3 +48,6 @@ class Engine:
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never
     dtmf_pause_ms: int = 1500  # key presses end with "#" or after this long without another key
     goodbye_line: str = GOODBYE  # end_call's words when the model gave none
+    # Seconds on a monotonic clock: every duration the engine measures or waits out reads it (the event loop's
+    # own clock by default, so a test may run the engine on a virtual one).
+    clock: Callable[[], float] = time.monotonic

@@ -9,7 +9,6 @@ a pause) runs in tasks.
 """
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,7 +20,7 @@ from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
 from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
-from agents.turn_taking import Completeness, completeness, is_backchannel
+from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, TurnLength
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
 log = structlog.get_logger(__name__)
@@ -39,6 +38,7 @@ class UserTurn:
     # Began while the assistant was talking: not an interruption until the words or its length say so.
     tentative: bool = False
     paused: bool = False  # the reply was paused for it
+    reading: bool = False  # its words are being read while it goes on (the interruption guard)
     announced: bool = False
     partials: asyncio.Task | None = field(default=None, repr=False)
     guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
@@ -61,7 +61,11 @@ class Listening:
     _user: UserTurn | None
     _preroll: bytearray
     _preroll_max: int
-    _echo_ratio: float
+    _end_of_turn: EndOfTurn
+    _guard: InterruptionGuard
+    _length: TurnLength
+    _echo: EchoGate
+    _held: bool  # the reply is paused for a sound that is not speech yet (InterruptionGuard.holds_at_onset)
     _generation: int
     _closing: bool
     _last_feed: float
@@ -71,17 +75,15 @@ class Listening:
         """One chunk of caller audio, pcm16 at 16 kHz. Cheap: VAD and buffering only."""
         if self._closing:
             return
-        self._last_feed = time.monotonic()
+        self._last_feed = self.engine.clock()
         if self.recorder is not None:
             self.recorder.caller(pcm)
         preroll = self._preroll
         preroll += pcm
         if len(preroll) > self._preroll_max:
             del preroll[: len(preroll) - self._preroll_max]
-        if self._echo_ratio:
-            # Our own voice coming back down the line is quieter than what we sent: raise the bar by
-            # that much while we talk (SPEC §5: not the assistant's own echo).
-            self._detector.floor_rms = int(self.sink.output_level() * self._echo_ratio)
+        if self._echo.on:
+            self._detector.floor_rms = self._echo.speech_floor(self.sink.output_level())
         pushed = False
         for event in self._detector.process(pcm):
             if isinstance(event, SpeechStart):
@@ -91,6 +93,7 @@ class Listening:
                 self._on_speech_end(event)
         turn = self._user
         if turn is None:
+            self._check_onset()
             return
         if not pushed:
             turn.stream.push(pcm)
@@ -102,7 +105,7 @@ class Listening:
     # -- turn detection ----------------------------------------------------------------------------
 
     def _stream_time_to_monotonic(self, at_ms: int) -> float:
-        return time.monotonic() - (self._detector.now_ms - at_ms) / 1000
+        return self.engine.clock() - (self._detector.now_ms - at_ms) / 1000
 
     def _assistant_talking(self) -> bool:
         state = self._reply_state
@@ -111,7 +114,7 @@ class Listening:
                 and state.first_audio_at is not None)
 
     def _on_speech_start(self, event: SpeechStart) -> None:
-        self.last_activity = time.monotonic()
+        self.last_activity = self.engine.clock()
         s = self.settings
         # A session that declares a vocabulary primes the recogniser with it and its tools' words
         # (agents/providers/asr/hints.py). Not by default: primed with the tool words alone, Whisper heard a
@@ -122,8 +125,28 @@ class Listening:
                   else self.engine.asr.open(s.language, ENGINE_RATE, vocabulary))
         stream.push(bytes(self._preroll))
         turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
+        held, self._held = self._held, False
+        if held and turn.tentative:
+            turn.paused = True  # since its onset; the guard goes on from there
+        elif held:
+            self.sink.resume()
         if not turn.tentative:
             self._open_user_turn(turn)
+
+    def _check_onset(self) -> None:
+        """Sound over the reply that is not speech yet: hold the reply once the guard says so, and play on
+        if the sound stops before it becomes speech (a cough, a click)."""
+        detector = self._detector
+        if not self._held:
+            onset = detector.onset_ms
+            if onset and self._guard.holds_at_onset(onset) and self._assistant_talking():
+                self._held = True
+                self.sink.pause()
+                log.info("reply_paused", onset_ms=onset, played_ms=self.sink.played_ms())
+        elif self._guard.releases_hold(detector.quiet_ms):
+            self._held = False
+            self.sink.resume()
+            log.info("not_an_interruption", why="not_speech")
 
     def _open_user_turn(self, turn: UserTurn, why: str = "speech") -> None:
         """The caller's speech is a turn: stop any reply, number the turn, announce it."""
@@ -139,35 +162,38 @@ class Listening:
             turn.partials = asyncio.create_task(self._partials(turn), name=f"partials-{turn.turn_id}")
 
     def _check_interruption(self, turn: UserTurn) -> None:
-        """Speech over the assistant: pause the reply after `interrupt_min_ms` (the false-barge-in guard),
-        make it an interruption once it is longer than any "mm-hmm" (or at once, if replies never resume)."""
+        """Speech over the assistant: the interruption guard pauses the reply, reads the words once there
+        are some, and makes it an interruption once they say more than "mm-hmm" or the speech is longer
+        than any (or at once, if replies never resume)."""
         if not self._assistant_talking():
             self._open_user_turn(turn, "reply_over")  # the reply ended by itself meanwhile: an ordinary turn
             return
-        detector = self._detector
+        detector, guard = self._detector, self._guard
         if not detector.speaking:
             return
-        if not turn.paused and detector.speech_ms >= self.engine.interrupt_min_ms:
+        overlap = guard.on_speech(detector.speech_ms, turn.paused)
+        if overlap is not Overlap.NOTHING and not turn.paused:
             turn.paused = True
             self.sink.pause()
             log.info("reply_paused", speech_ms=detector.speech_ms, played_ms=self.sink.played_ms())
-            if not self.engine.resume_after_backchannel:
-                self._open_user_turn(turn, "no_resume")
-            else:
-                self._spawn(self._read_overlap(turn), "overlap-words")
-        elif turn.paused and detector.speech_ms >= self.engine.backchannel_max_ms:
-            self._open_user_turn(turn, "long_speech")
+        if overlap is Overlap.INTERRUPT:
+            self._open_user_turn(turn, "long_speech" if guard.resume else "no_resume")
+        elif turn.paused and not turn.reading and guard.reads_words(detector.speech_ms):
+            turn.reading = True
+            self._spawn(self._read_overlap(turn), "overlap-words")
 
     async def _read_overlap(self, turn: UserTurn) -> None:
         """While a reply is paused for the caller, read their words as they come: more than "mm-hmm"
         ("wait", "no, the other one") is an interruption at once, not after `backchannel_max_ms`.
-        One reading decides: a second one rarely came back within the 700 ms while the paused
-        reply's LLM and TTS share the CPU (`tests/perf/barge_in_bench.py`: 0.80 s either way)."""
+        The first reading waits for some speech (InterruptionGuard.reads_words): while the paused reply's LLM
+        and TTS share the CPU one takes 0.35-0.55 s, and on 120 ms of "Stop" it heard nothing."""
         while self._user is turn and turn.tentative and self._detector.speaking and not self._closing:
+            asked, speech_ms = self.engine.clock(), self._detector.speech_ms
             text = await turn.stream.so_far(quick=True)  # retries on a half-said word cost 0.5 s
+            log.info("overlap_read", text=text, speech_ms=speech_ms, asr_ms=round((self.engine.clock() - asked) * 1000))
             if self._user is not turn or not turn.tentative or self._closing:
                 return
-            if not is_backchannel(text, self.settings.language):
+            if self._guard.interrupts(text, self.settings.language):
                 self._open_user_turn(turn, "early_words")
                 return
             await asyncio.sleep(_OVERLAP_READ_GAP_S)  # let more of the caller's audio in first
@@ -175,17 +201,16 @@ class Listening:
     def _silence_ms(self) -> int:
         """Silence since the caller's last speech, counting time in which no audio arrived at all (a
         client may stop sending when its user stops talking; a phone line never does)."""
-        gap_ms = (time.monotonic() - self._last_feed) * 1000 - _FEED_GAP_MS
+        gap_ms = (self.engine.clock() - self._last_feed) * 1000 - _FEED_GAP_MS
         return self._detector.silence_ms + (round(gap_ms) if gap_ms > 0 else 0)
 
     def _check_endpoint(self, turn: UserTurn) -> bool:
-        """Adaptive end of turn: in a pause, transcribe what was said; end soon after a finished
-        question, wait long after digits or "and" (the detector's own hangover is the longest wait).
-        True once the turn is ended."""
-        engine, detector = self.engine, self._detector
+        """Adaptive end of turn (agents/turns/end_of_turn.py): in a pause, transcribe what was said; end soon
+        after a finished question, wait long after digits or "and" (the detector's own hangover is the
+        longest wait). True once the turn is ended."""
+        end_of_turn, detector = self._end_of_turn, self._detector
         silence = self._silence_ms()
-        # Transcribing starts half-way to the shortest end of turn, so the words are in by then.
-        if engine.endpoint_min_ms <= 0 or silence < engine.endpoint_min_ms // 2 or not detector.speaking:
+        if not end_of_turn.adaptive or silence < end_of_turn.transcribe_at_ms or not detector.speaking:
             return False
         mark = detector.speech_ms  # the same in one pause, different in the next
         if turn.guess_mark != mark:
@@ -194,39 +219,33 @@ class Listening:
             return False
         if turn.guess is None:
             return False
-        verdict = completeness(turn.guess, self.settings.language)
-        wait = self._endpoint_wait(verdict)
-        if silence < wait:
+        verdict = end_of_turn.judge(turn.guess, self.settings.language)
+        if not end_of_turn.ends(silence, verdict):
             return False
         event = detector.end_now()
         if event is None:
             return False
-        log.info("endpoint", verdict=verdict.value, silence_ms=silence, asr_ms=turn.guess_ms)
+        log.info("endpoint", verdict=verdict.completeness.value, silence_ms=silence, asr_ms=turn.guess_ms)
         self._on_speech_end(event, text=turn.guess)
         return True
 
     def _check_length(self, turn: UserTurn) -> None:
         """End a turn that has gone on for `max_turn_ms` of speech without a pause long enough to end it."""
-        limit = self.engine.max_turn_ms
-        if turn.tentative or limit <= 0 or self._detector.speech_ms < limit:
+        if turn.tentative or not self._length.too_long(self._detector.speech_ms):
             return
         event = self._detector.end_now()
         if event is not None:
             log.info("turn_too_long", speech_ms=event.duration_ms)
             self._on_speech_end(event)
 
-    def _endpoint_wait(self, verdict: Completeness) -> int:
-        engine = self.engine
-        return {Completeness.COMPLETE: engine.endpoint_min_ms, Completeness.NEUTRAL: engine.hangover_ms,
-                Completeness.INCOMPLETE: engine.endpoint_max_ms}[verdict]
-
     async def _guess(self, turn: UserTurn, mark: int) -> None:
         """Transcribe the pause's audio, then decide; if audio stops coming, keep deciding on the clock."""
-        asked = time.monotonic()
+        clock = self.engine.clock
+        asked = clock()
         text = (await turn.stream.so_far()).strip()
         if not (self._user is turn and turn.guess_mark == mark and self._detector.speaking):
             return
-        turn.guessed_at = time.monotonic()
+        turn.guessed_at = clock()
         turn.guess, turn.guess_ms = text, round((turn.guessed_at - asked) * 1000)
         if self.engine.partial_interval_ms > 0:
             self._send_partial(turn, text)
@@ -234,7 +253,7 @@ class Listening:
             return
         if not turn.tentative and text:
             self._prefill(text)  # the caller goes on: the model reads what was said so far meanwhile
-        wait = self._endpoint_wait(completeness(text, self.settings.language))
+        wait = self._end_of_turn.judge(text, self.settings.language).wait_ms
         while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
                and not self._check_endpoint(turn)):
             await asyncio.sleep(max(wait - self._silence_ms(), _FEED_GAP_MS) / 1000)
@@ -246,7 +265,7 @@ class Listening:
         if turn.partials:
             turn.partials.cancel()
         ended = self._stream_time_to_monotonic(event.at_ms)
-        endpoint_ms = round((time.monotonic() - ended) * 1000)
+        endpoint_ms = round((self.engine.clock() - ended) * 1000)
         if turn.tentative:
             self._spawn(self._judge_overlap(turn, ended, endpoint_ms, event.duration_ms, text), "overlap")
             return
@@ -256,20 +275,21 @@ class Listening:
     async def _judge_overlap(self, turn: UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
                              text: str | None) -> None:
         """Short speech over the assistant ended: an interruption if it said something, else play on."""
-        asked = time.monotonic()
+        clock = self.engine.clock
+        asked = clock()
         if text is None:
             text = (await turn.stream.final()).strip()
         else:
             turn.stream.cancel()
         if self._closing:
             return
-        if self.engine.resume_after_backchannel and is_backchannel(text, self.settings.language):
+        if not self._guard.interrupts(text, self.settings.language):
             log.info("not_an_interruption", text=text, duration_ms=duration_ms)
             if turn.paused:
                 self.sink.resume()
             return
         self._open_user_turn(turn, "words")  # cuts the reply where it was paused, or ends nothing if it is over
-        asr_ms = round((time.monotonic() - asked) * 1000)
+        asr_ms = round((clock() - asked) * 1000)
         generation = self._generation
         self._enqueue(lambda: self._finish_user_turn(turn, ended, endpoint_ms, duration_ms, generation, text,
                                                      asr_ms))
@@ -286,7 +306,7 @@ class Listening:
         interval = self.engine.partial_interval_ms / 1000
         while True:
             await asyncio.sleep(interval)
-            if self._detector.silence_ms or time.monotonic() - turn.guessed_at < interval:
+            if self._detector.silence_ms or self.engine.clock() - turn.guessed_at < interval:
                 continue  # the endpointing transcribes pauses, and its transcript is sent as a partial
             self._send_partial(turn, await turn.stream.partial())
 

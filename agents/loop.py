@@ -7,7 +7,6 @@ reply is cut short and its turn must be saved before the next one starts.
 """
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -20,6 +19,7 @@ from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Re
 from agents.providers.llm.base import Message
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
+from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, TurnLength
 from media.format import frame_bytes
 from media.vad.detector import SpeechDetector
 
@@ -51,22 +51,27 @@ class Conversation(Listening):
         self.emit = emit
         self.store = store
         self.recorder = recorder  # keeps both sides of the call, if the session records
-        adaptive = engine.endpoint_min_ms > 0
+        # The turn-taking strategies (agents/turns/), from the engine's settings.
+        self._end_of_turn = EndOfTurn(engine.endpoint_min_ms, engine.hangover_ms, engine.endpoint_max_ms)
+        self._guard = InterruptionGuard(engine.interrupt_min_ms, engine.backchannel_max_ms,
+                                        engine.resume_after_backchannel)
+        self._length = TurnLength(engine.max_turn_ms)
+        self._echo = EchoGate(engine.echo_suppression_db)
         if vad_threshold is None:  # the stream did not ask: the session's (persona's), else the gateway's
             vad_threshold = settings.vad_threshold if settings.vad_threshold is not None else engine.vad_threshold
         self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold), engine.min_speech_ms,
-                                        max(engine.hangover_ms, engine.endpoint_max_ms) if adaptive else engine.hangover_ms)
-        self._echo_ratio = 10 ** (-engine.echo_suppression_db / 20) if engine.echo_suppression_db > 0 else 0.0
+                                        self._end_of_turn.longest_ms)
         self._side_tasks: set[asyncio.Task] = set()
         self._prefilling: asyncio.Task | None = None
         self._job_running = False
-        self._last_feed = time.monotonic()
+        self._last_feed = self.engine.clock()
         self._preroll = bytearray()
         self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._idle: asyncio.Task | None = None
         self._user: UserTurn | None = None
+        self._held = False
         self._reply_task: asyncio.Task | None = None
         self._reply_state: ReplyState | None = None
         self._cut_ms = 0
@@ -74,7 +79,7 @@ class Conversation(Listening):
         self._closing = False  # set as soon as end() or close() starts: no new input is taken
         self.ended = asyncio.Event()
         self.end_reason: EndReason | None = None
-        self.last_activity = time.monotonic()
+        self.last_activity = self.engine.clock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -116,8 +121,8 @@ class Conversation(Listening):
         while True:
             busy = self._user is not None or (self._reply_task is not None and not self._reply_task.done())
             if busy:
-                self.last_activity = time.monotonic()
-            left = self.last_activity + timeout - time.monotonic()
+                self.last_activity = self.engine.clock()
+            left = self.last_activity + timeout - self.engine.clock()
             if left <= 0:
                 await self.end("idle_timeout")
                 return
@@ -169,7 +174,7 @@ class Conversation(Listening):
         self._barge_in()
         if self._user is not None:
             self._drop_user_turn()
-        received = self.last_activity = time.monotonic()
+        received = self.last_activity = self.engine.clock()
         turn_id = self.history.new_turn_id()
         generation = self._generation
         self._enqueue(lambda: self._typed_turn(turn_id, text, received, generation))
@@ -187,6 +192,7 @@ class Conversation(Listening):
             return
         self._cut_ms = min(self.sink.played_ms(), state.timeline.total_ms)
         self.sink.clear()
+        self._held = False
         task.cancel()
         if state.first_audio_at is not None:
             self.emit(Interruption(state.turn_id, self._cut_ms, state.timeline.heard(self._cut_ms)))
@@ -226,9 +232,9 @@ class Conversation(Listening):
     async def _finish_user_turn(self, turn: UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
                                 generation: int, text: str | None = None, asr_ms: int = 0) -> None:
         if text is None:
-            asked = time.monotonic()
+            asked = self.engine.clock()
             text = (await turn.stream.final()).strip()
-            asr_ms = round((time.monotonic() - asked) * 1000)
+            asr_ms = round((self.engine.clock() - asked) * 1000)
         else:
             turn.stream.cancel()  # the transcript taken in the pause is the final one: silence followed
         if not text:  # noise that passed the VAD: close the turn, keep nothing
@@ -253,7 +259,7 @@ class Conversation(Listening):
         await self._check_limit()
 
     async def _greet(self) -> None:
-        state = ReplyState(self.history.new_turn_id(), time.monotonic())
+        state = ReplyState(self.history.new_turn_id(), self.engine.clock())
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
         await self._run_reply(state, reply.speak_text(self.settings.greeting or ""), asr_ms=None)
 
@@ -314,7 +320,7 @@ class Conversation(Listening):
     async def _commit(self, record: TurnRecord) -> None:
         await self.store.save_turn(self.settings.session_id, record)
         self.history.add(record)
-        self.last_activity = time.monotonic()
+        self.last_activity = self.engine.clock()
 
     async def _check_limit(self) -> None:
         limit = self.settings.max_turns
@@ -330,7 +336,7 @@ class Conversation(Listening):
             raise ValueError(f"not a DTMF key: {digit!r} (0-9, *, #, A-D)")
         if self._closing:
             return
-        self.last_activity = time.monotonic()
+        self.last_activity = self.engine.clock()
         if not self._dtmf:
             self._generation += 1
             self._barge_in()

@@ -183,12 +183,12 @@ class Reply:
         attempt = _Attempt()
         tools = self.settings.tools_by_name
         splitter = SentenceSplitter()
-        asked = time.monotonic()
+        asked = self.engine.clock()
         # aclosing: a barge-in (or a refused sentence) stops generation now, not when the generator is collected.
         async with contextlib.aclosing(self.engine.llm.reply(messages, offered, options)) as outs:
             async for out in outs:
                 if self.state.llm_first_token_ms is None:
-                    self.state.llm_first_token_ms = round((time.monotonic() - asked) * 1000)
+                    self.state.llm_first_token_ms = round((self.engine.clock() - asked) * 1000)
                 if isinstance(out, TextDelta):
                     for piece in splitter.push(out.text):
                         if not self._guarded(piece, guard, attempt, sentences):
@@ -299,7 +299,7 @@ class Reply:
     async def _speak(self, sentences: asyncio.Queue) -> None:
         rate = self.sink.sample_rate
         while (sentence := await sentences.get()) is not None:
-            asked = time.monotonic()
+            asked = self.engine.clock()
             first_chunk = True
             voice = self.settings.voice_id
             if sentence in self._fixed:
@@ -313,7 +313,7 @@ class Reply:
                     if not chunk.pcm:
                         continue
                     duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
-                    now = time.monotonic()
+                    now = self.engine.clock()
                     if self.state.first_audio_at is None:
                         self.state.first_audio_at = now
                         self.state.tts_first_audio_ms = round((now - asked) * 1000)

@@ -179,7 +179,8 @@ class SessionsConfig:
     idle_timeout_s: float = _setting(300.0, "a live session with no speech, text or reply this long ends; 0 = never",
                                      min=0.0)
     interrupt_min_ms: int = _setting(
-        120, "caller speech over the assistant this long pauses its reply (the false-barge-in guard)", min=0, max=5000)
+        60, "caller sound over the assistant this long pauses its reply (the false-barge-in guard); below "
+        "vad.min_speech_ms it pauses before the sound counts as speech and plays on if it stops short", min=0, max=5000)
     backchannel_max_ms: int = _setting(
         700, "caller speech over the assistant longer than this interrupts whatever it says", min=0, max=10000)
     resume_after_backchannel: bool = _setting(

@@ -1,5 +1,7 @@
 """Every typed key under which the aiohttp Application keeps shared objects."""
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
@@ -9,7 +11,9 @@ from gateway.monitor import Monitor
 from gateway.recordings import Recordings
 from gateway.storage import Storage
 from gateway.twilio.rest import TwilioRest
-from sip.ua import UserAgent
+
+if TYPE_CHECKING:  # importing sip.ua loads pjsua2: only a gateway that runs SIP needs it
+    from sip.ua import UserAgent
 
 CONFIG = web.AppKey("config", Config)
 STORAGE = web.AppKey("storage", Storage)
@@ -18,6 +22,6 @@ LIVE = web.AppKey("live", dict)  # session_id -> the LiveSession (gateway/call_s
 WEBHOOKS = web.AppKey("webhooks", WebhookClient)  # the process's one HTTP client for webhook tools
 MONITOR = web.AppKey("monitor", Monitor)  # this node's live calls, for the admin's live view
 RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call recordings (a persona option)
-SIP_AGENT = web.AppKey("sip_agent", UserAgent)  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
+SIP_AGENT: web.AppKey["UserAgent"] = web.AppKey("sip_agent")  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
 TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
 DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

@@ -55,6 +55,7 @@ class SpeechDetector:
         self.floor_rms = 0
         self._now_ms = 0
         self._run_ms = 0  # consecutive speech (while silent) or silence (while speaking)
+        self._quiet_ms = 0  # while silent: consecutive non-speech since the latest speech frame
         self._start_ms = 0
         self._last_speech_end_ms = 0
 
@@ -67,6 +68,16 @@ class SpeechDetector:
     def speech_ms(self) -> int:
         """While speaking: ms from the start of speech to the end of its latest speech frame."""
         return self._last_speech_end_ms - self._start_ms if self.speaking else 0
+
+    @property
+    def onset_ms(self) -> int:
+        """While not speaking: ms of consecutive speech frames not yet long enough to start speech (0: none)."""
+        return 0 if self.speaking else self._run_ms
+
+    @property
+    def quiet_ms(self) -> int:
+        """While not speaking: ms since the latest speech frame (a sound too short to start speech)."""
+        return 0 if self.speaking else self._quiet_ms
 
     @property
     def silence_ms(self) -> int:
@@ -89,7 +100,9 @@ class SpeechDetector:
         if not self.speaking:
             if not is_speech:
                 self._run_ms = 0
+                self._quiet_ms += self._frame_ms
                 return None
+            self._quiet_ms = 0
             if self._run_ms == 0:
                 self._start_ms = frame_start
             self._run_ms += self._frame_ms

@@ -92,13 +92,65 @@ async def test_a_listener_word_over_the_reply_is_read_but_does_not_interrupt(clo
 
 
 async def test_a_blip_shorter_than_the_guard_does_not_pause(closing):
-    h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]])))
+    h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]]), interrupt_min_ms=120))
     closing(h)
     await talking(h)
-    await h.say(ms=100, pause_ms=300)  # longer than min speech (60 ms), shorter than the 200 ms guard
+    await h.say(ms=100, pause_ms=300)  # longer than min speech (60 ms), shorter than the 120 ms guard
     assert not h.sink.paused
     end = await h.wait_for(assistant_end, timeout=10)
     assert not end.interrupted
+
+
+def feed(h: Harness, pcm: bytes) -> None:
+    for i in range(0, len(pcm), 640):  # 20 ms frames
+        h.conversation.feed_audio(pcm[i:i + 640])
+
+
+async def test_a_guard_shorter_than_speech_holds_the_reply_at_the_sound_and_plays_on_if_it_stops(closing):
+    # interrupt_min_ms below min_speech_ms (60 ms here): the reply pauses before the sound counts as speech.
+    h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]]), interrupt_min_ms=40))
+    closing(h)
+    await talking(h)
+    feed(h, speech(20))
+    assert not h.sink.paused
+    feed(h, speech(20))
+    assert h.sink.paused  # 40 ms of sound
+    feed(h, silence(60))
+    assert h.sink.paused  # perhaps a word's stop consonant: held on
+    feed(h, silence(60))
+    assert not h.sink.paused  # a click: 120 ms gone and never speech, the reply plays on
+    end = await h.wait_for(assistant_end, timeout=10)
+    assert not end.interrupted
+    assert [t.role for _, t in h.store.turns] == ["user", "assistant"]  # no user turn for the click
+
+
+async def test_speech_that_began_as_a_held_sound_interrupts_where_the_reply_was_held(closing):
+    h = Harness(make_engine(FakeASR(["Stop, stop."]), FakeLLM([[LONG_REPLY], ["Sure."]]), interrupt_min_ms=40))
+    closing(h)
+    await talking(h)
+    feed(h, speech(40))
+    held_at = h.sink.played_ms()
+    await h.say(ms=360, pause_ms=300)
+    cut = await h.wait_for(lambda e: isinstance(e, Interruption))
+    assert cut.played_ms == held_at
+
+
+async def test_a_backchannel_that_began_as_a_held_sound_lets_the_reply_play_on(closing):
+    h = Harness(make_engine(FakeASR(["Mm-hmm."]), FakeLLM([[LONG_REPLY]]), interrupt_min_ms=40))
+    closing(h)
+    await talking(h)
+    await h.say(ms=300, pause_ms=300, realtime=True)
+    end = await h.wait_for(assistant_end, timeout=10)
+    assert not end.interrupted and not any(isinstance(e, Interruption) for e in h.events)
+
+
+async def test_with_resume_off_a_held_sound_that_becomes_speech_interrupts(closing):
+    h = Harness(make_engine(FakeASR(["Mm-hmm."]), FakeLLM([[LONG_REPLY], ["Yes?"]]), interrupt_min_ms=40,
+                            resume_after_backchannel=False))
+    closing(h)
+    await talking(h)
+    feed(h, speech(80))
+    assert any(isinstance(e, Interruption) for e in h.events)
 
 
 async def test_without_resume_any_speech_past_the_guard_interrupts(closing):

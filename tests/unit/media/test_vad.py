@@ -180,6 +180,19 @@ def test_webrtc_60ms_burst_starts_speech_when_min_speech_allows(rate, clips):
     assert events == [SpeechStart(at_ms=500), SpeechEnd(at_ms=560, duration_ms=60)]
 
 
+@pytest.mark.parametrize("rate", RATES)
+def test_a_sound_too_short_for_speech_shows_as_onset_then_quiet(rate, clips):
+    # What the interruption guard reads to hold a reply before the sound is speech, and to release it.
+    detector = SpeechDetector(WebRtcVAD(rate), min_speech_ms=120)
+    step = rate * 20 // 1000 * 2
+    burst = loudest_burst(clips[rate], 60)
+    for i in range(0, len(burst), step):
+        assert detector.process(burst[i:i + step]) == []
+    assert detector.onset_ms == 60 and detector.quiet_ms == 0
+    detector.process(silence(rate, 100))
+    assert detector.onset_ms == 0 and detector.quiet_ms == 100
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_200ms_pause_inside_speech_does_not_end_it_with_hangover_500(engine, clips, make_vad):
     clip = clips[16000]
