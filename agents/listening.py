@@ -1,11 +1,13 @@
-"""The caller's side of a conversation: VAD, the false-barge-in guard, echo, and the adaptive end of turn.
+"""The caller's side of a conversation: runs the turn-taking strategies (agents/turns/) on the frame path.
 
 `Listening` is the half of `Conversation` (agents/loop.py) that runs per audio
-frame. It owns the speech detector, the pre-roll and the current user turn;
-it calls back into the conversation for what happens next (`_barge_in`,
-`_enqueue`, `_spawn`, `_prefill`, `_announce_user_turn`, `_finish_user_turn`).
-Plain synchronous calls on the frame path (SPEC §11); model work (transcribing
-a pause) runs in tasks.
+frame. It owns the speech detector, the pre-roll and the current user turn, and
+carries out what the strategies decide (the end of turn, the interruption guard,
+the longest turn, the echo gate). It asks the reply side only whether the caller
+is hearing a reply (`reply`, a ReplySide) and calls back into the conversation for
+what happens next (`_barge_in`, `_enqueue`, `_spawn`, `_prefill`,
+`_announce_user_turn`, `_finish_user_turn`). Plain synchronous calls on the frame
+path (SPEC §11); model work (transcribing a pause) runs in tasks.
 """
 
 import asyncio
@@ -20,7 +22,7 @@ from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
 from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
-from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, TurnLength
+from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, ReplySide, TurnLength
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
 log = structlog.get_logger(__name__)
@@ -65,6 +67,7 @@ class Listening:
     _guard: InterruptionGuard
     _length: TurnLength
     _echo: EchoGate
+    reply: ReplySide  # the reply in progress (agents/current_reply.py)
     _held: bool  # the reply is paused for a sound that is not speech yet (InterruptionGuard.holds_at_onset)
     _generation: int
     _closing: bool
@@ -107,12 +110,6 @@ class Listening:
     def _stream_time_to_monotonic(self, at_ms: int) -> float:
         return self.engine.clock() - (self._detector.now_ms - at_ms) / 1000
 
-    def _assistant_talking(self) -> bool:
-        state = self._reply_state
-        task = self._reply_task
-        return (task is not None and not task.done() and not task.cancelling() and state is not None
-                and state.first_audio_at is not None)
-
     def _on_speech_start(self, event: SpeechStart) -> None:
         self.last_activity = self.engine.clock()
         s = self.settings
@@ -124,7 +121,7 @@ class Listening:
         stream = (self.engine.asr.open(s.language, ENGINE_RATE, vocabulary, model=s.asr_model) if s.asr_model
                   else self.engine.asr.open(s.language, ENGINE_RATE, vocabulary))
         stream.push(bytes(self._preroll))
-        turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self._assistant_talking())
+        turn = self._user = UserTurn(stream, datetime.now(UTC), tentative=self.reply.talking())
         held, self._held = self._held, False
         if held and turn.tentative:
             turn.paused = True  # since its onset; the guard goes on from there
@@ -139,7 +136,7 @@ class Listening:
         detector = self._detector
         if not self._held:
             onset = detector.onset_ms
-            if onset and self._guard.holds_at_onset(onset) and self._assistant_talking():
+            if onset and self._guard.holds_at_onset(onset) and self.reply.talking():
                 self._held = True
                 self.sink.pause()
                 log.info("reply_paused", onset_ms=onset, played_ms=self.sink.played_ms())
@@ -165,7 +162,7 @@ class Listening:
         """Speech over the assistant: the interruption guard pauses the reply, reads the words once there
         are some, and makes it an interruption once they say more than "mm-hmm" or the speech is longer
         than any (or at once, if replies never resume)."""
-        if not self._assistant_talking():
+        if not self.reply.talking():
             self._open_user_turn(turn, "reply_over")  # the reply ended by itself meanwhile: an ordinary turn
             return
         detector, guard = self._detector, self._guard

@@ -17,6 +17,7 @@ from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Tra
 from agents.listening import ENGINE_RATE, Listening, UserTurn
 from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
+from agents.current_reply import CurrentReply
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, TurnLength
@@ -72,8 +73,7 @@ class Conversation(Listening):
         self._idle: asyncio.Task | None = None
         self._user: UserTurn | None = None
         self._held = False
-        self._reply_task: asyncio.Task | None = None
-        self._reply_state: ReplyState | None = None
+        self.reply = CurrentReply()
         self._cut_ms = 0
         self._generation = 0  # bumped whenever the caller starts a new turn
         self._closing = False  # set as soon as end() or close() starts: no new input is taken
@@ -119,7 +119,7 @@ class Conversation(Listening):
         """End the session (idle_timeout) after `idle_timeout_s` without speech, text or a reply."""
         timeout = self.engine.idle_timeout_s
         while True:
-            busy = self._user is not None or (self._reply_task is not None and not self._reply_task.done())
+            busy = self._user is not None or (self.reply.task is not None and not self.reply.task.done())
             if busy:
                 self.last_activity = self.engine.clock()
             left = self.last_activity + timeout - self.engine.clock()
@@ -146,11 +146,11 @@ class Conversation(Listening):
         self.ended.set()
 
     async def _stop(self) -> None:
-        if self._reply_task and not self._reply_task.done():
-            if self._reply_state is not None:  # what was heard of it is what gets stored
-                self._cut_ms = min(self.sink.played_ms(), self._reply_state.timeline.total_ms)
+        if self.reply.task and not self.reply.task.done():
+            if self.reply.state is not None:  # what was heard of it is what gets stored
+                self._cut_ms = min(self.sink.played_ms(), self.reply.state.timeline.total_ms)
             self.sink.clear()
-            self._reply_task.cancel()
+            self.reply.task.cancel()
         if self._user is not None:
             self._drop_user_turn()
         worker = self._worker
@@ -158,7 +158,7 @@ class Conversation(Listening):
             # The turn in hand (a reply just cut off, words just heard) is still stored: a hang-up
             # right after a barge-in must not lose what was said. The reply is cancelled, so this is quick.
             await asyncio.wait({worker}, timeout=_FINISH_TURN_S)
-        tasks = [t for t in (self._reply_task, self._worker, self._idle, *self._side_tasks)
+        tasks = [t for t in (self.reply.task, self._worker, self._idle, *self._side_tasks)
                  if t is not None and t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -186,9 +186,9 @@ class Conversation(Listening):
 
     def _barge_in(self) -> None:
         """Caller spoke (or typed) over the reply: stop it within this frame and say how much was heard."""
-        task, state = self._reply_task, self._reply_state
+        task, state = self.reply.task, self.reply.state
         # A reply cut already may still be finishing (waiting for its tool's result): cut once only.
-        if task is None or task.done() or task.cancelling() or state is None:
+        if task is None or not self.reply.running() or state is None:
             return
         self._cut_ms = min(self.sink.played_ms(), state.timeline.total_ms)
         self.sink.clear()
@@ -278,10 +278,10 @@ class Conversation(Listening):
             await generate
             return await self.sink.played(self.sink.end_segment())
 
-        task = self._reply_task = asyncio.create_task(generate_and_play(), name=f"reply-{state.turn_id}")
-        self._reply_state = state
+        task = self.reply.task = asyncio.create_task(generate_and_play(), name=f"reply-{state.turn_id}")
+        self.reply.state = state
         await asyncio.wait({task})
-        self._reply_task = None
+        self.reply.task = None
         failed = None if task.cancelled() else task.exception()
         if task.cancelled():
             interrupted, played_ms = True, self._cut_ms

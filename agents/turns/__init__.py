@@ -13,7 +13,7 @@ and carries out what they decide.
 - echo.py: the assistant's own voice coming back is not the caller
 """
 
-from agents.turns.base import Completeness, EndOfTurnVoter
+from agents.turns.base import Completeness, EndOfTurnVoter, ReplySide
 from agents.turns.echo import EchoGate
 from agents.turns.end_of_turn import EndOfTurn, PauseVerdict
 from agents.turns.interruption import InterruptionGuard, Overlap
@@ -22,4 +22,4 @@ from agents.turns.transcript import TranscriptCompleteness, completeness
 from agents.turns.backchannel import is_backchannel
 
 __all__ = ["Completeness", "EchoGate", "EndOfTurn", "EndOfTurnVoter", "InterruptionGuard", "Overlap",
-           "PauseVerdict", "TranscriptCompleteness", "TurnLength", "completeness", "is_backchannel"]
+           "PauseVerdict", "ReplySide", "TranscriptCompleteness", "TurnLength", "completeness", "is_backchannel"]

@@ -16,3 +16,10 @@ class EndOfTurnVoter(Protocol):
     name: str
 
     def vote(self, transcript: str, language: str) -> Completeness: ...
+
+
+class ReplySide(Protocol):
+    """What turn-taking asks of the reply side, instead of reading its fields (agents/current_reply.py)."""
+
+    def talking(self) -> bool:
+        """The caller is hearing the assistant's reply now: speech over it may be an interruption."""

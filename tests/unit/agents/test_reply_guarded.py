@@ -54,7 +54,7 @@ async def test_an_echo_of_the_prompt_is_regenerated_once_and_the_answer_spoken(c
     guarded = [e for e in logs if e["event"] == "reply_guarded"]
     assert guarded == [{"event": "reply_guarded", "log_level": "info", "turn_id": "turn_002", "reason": "echo",
                         "first": True}]  # never the text at info level
-    assert h.conversation._reply_state.guarded == 1 and h.stored()["turn_002"].guarded == 1
+    assert h.conversation.reply.state.guarded == 1 and h.stored()["turn_002"].guarded == 1
 
 
 async def test_an_echo_of_a_tool_description_is_regenerated_and_the_retry_may_call_the_tool(closing):
