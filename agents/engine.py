@@ -11,6 +11,7 @@ from agents.providers.asr.base import ASR
 from agents.providers.llm.base import LLM, LLMOptions
 from agents.providers.tts.base import TTS
 from agents.tools.runner import ToolRunner
+from media.denoise import Denoiser
 from media.vad.base import VAD
 
 
@@ -21,6 +22,8 @@ class Engine:
     tts: TTS
     tools: ToolRunner
     make_vad: Callable[[int, float], VAD]  # (sample_rate, threshold) -> a new per-stream VAD
+    # A new per-call noise suppressor (pcm16 16 kHz in and out) for sessions that ask for one; None: not available.
+    make_denoiser: Callable[[], Denoiser] | None = None
     llm_options: LLMOptions = LLMOptions()
     lines: LineCache = field(default_factory=LineCache)  # the hold line & co., synthesised once
     # Short first clauses ("Yes,", "Sure,", "I'm sorry,") recur across calls: their audio is kept apart from the

@@ -11,6 +11,7 @@ path (SPEC §11); model work (transcribing a pause) runs in tasks.
 """
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,6 +24,7 @@ from agents.providers.asr.base import ASRStream
 from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, ReplySide, TurnLength
+from media.denoise import Denoiser
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
 log = structlog.get_logger(__name__)
@@ -68,6 +70,8 @@ class Listening:
     _length: TurnLength
     _echo: EchoGate
     reply: ReplySide  # the reply in progress (agents/current_reply.py)
+    _denoiser: Denoiser | None  # the session's noise suppressor, if it asked for one
+    _false_holds: deque[float]  # when holds were released without the sound becoming speech
     _held: bool  # the reply is paused for a sound that is not speech yet (InterruptionGuard.holds_at_onset)
     _generation: int
     _closing: bool
@@ -80,7 +84,10 @@ class Listening:
             return
         self._last_feed = self.engine.clock()
         if self.recorder is not None:
-            self.recorder.caller(pcm)
+            self.recorder.caller(pcm)  # what the caller sent, noise and all
+        # The speech detector hears the line cleaned, if the session asked; the recogniser hears it as it came:
+        # DTLN's output cost tiny.en words at every noise measured (tests/perf/noise_bench.py).
+        heard = self._denoise(pcm) if self._denoiser is not None else pcm
         preroll = self._preroll
         preroll += pcm
         if len(preroll) > self._preroll_max:
@@ -88,7 +95,7 @@ class Listening:
         if self._echo.on:
             self._detector.floor_rms = self._echo.speech_floor(self.sink.output_level())
         pushed = False
-        for event in self._detector.process(pcm):
+        for event in self._detector.process(heard):
             if isinstance(event, SpeechStart):
                 self._on_speech_start(event)
                 pushed = True  # the pre-roll given to the new stream holds this chunk
@@ -104,6 +111,14 @@ class Listening:
             self._check_interruption(turn)
         if self._user is turn and self._detector.speaking and not self._check_endpoint(turn):
             self._check_length(turn)
+
+    def _denoise(self, pcm: bytes) -> bytes:
+        try:
+            return self._denoiser.process(pcm)
+        except Exception as exc:  # a model that fails mid-call: the call goes on with the audio as it came
+            log.error("noise_suppression_failed", error=repr(exc))
+            self._denoiser = None
+            return pcm
 
     # -- turn detection ----------------------------------------------------------------------------
 
@@ -133,17 +148,22 @@ class Listening:
     def _check_onset(self) -> None:
         """Sound over the reply that is not speech yet: hold the reply once the guard says so, and play on
         if the sound stops before it becomes speech (a cough, a click)."""
-        detector = self._detector
+        detector, guard = self._detector, self._guard
         if not self._held:
             onset = detector.onset_ms
-            if onset and self._guard.holds_at_onset(onset) and self.reply.talking():
+            if onset and guard.holds_at_onset(onset, self._recent_false_holds()) and self.reply.talking():
                 self._held = True
                 self.sink.pause()
                 log.info("reply_paused", onset_ms=onset, played_ms=self.sink.played_ms())
-        elif self._guard.releases_hold(detector.quiet_ms):
+        elif guard.releases_hold(detector.quiet_ms):
             self._held = False
             self.sink.resume()
+            self._false_holds.append(self.engine.clock())
             log.info("not_an_interruption", why="not_speech")
+
+    def _recent_false_holds(self) -> int:
+        since = self.engine.clock() - self._guard.noisy_line_window_ms / 1000
+        return sum(at >= since for at in self._false_holds)
 
     def _open_user_turn(self, turn: UserTurn, why: str = "speech") -> None:
         """The caller's speech is a turn: stop any reply, number the turn, announce it."""

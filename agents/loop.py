@@ -7,6 +7,7 @@ reply is cut short and its turn must be saved before the next one starts.
 """
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -62,6 +63,12 @@ class Conversation(Listening):
             vad_threshold = settings.vad_threshold if settings.vad_threshold is not None else engine.vad_threshold
         self._detector = SpeechDetector(engine.make_vad(ENGINE_RATE, vad_threshold), engine.min_speech_ms,
                                         self._end_of_turn.longest_ms)
+        self._denoiser = None
+        if settings.noise_suppression:
+            if engine.make_denoiser is None:
+                log.warning("noise_suppression_unavailable", hint="the DTLN models are not installed or did not load")
+            else:
+                self._denoiser = engine.make_denoiser()
         self._side_tasks: set[asyncio.Task] = set()
         self._prefilling: asyncio.Task | None = None
         self._job_running = False
@@ -73,6 +80,7 @@ class Conversation(Listening):
         self._idle: asyncio.Task | None = None
         self._user: UserTurn | None = None
         self._held = False
+        self._false_holds: deque[float] = deque(maxlen=self._guard.noisy_line_holds)
         self.reply = CurrentReply()
         self._cut_ms = 0
         self._generation = 0  # bumped whenever the caller starts a new turn

@@ -46,6 +46,7 @@ class SessionSettings:
     recording: bool = False  # record both sides (the engine's recorder, if the gateway gave it one)
     vocabulary: tuple[str, ...] = ()  # words callers may say; with the tools' words they prime the ASR
     asr_model: str | None = None  # a loaded recogniser other than the language's default (the engine's ASR names it)
+    noise_suppression: bool = False  # clean the caller's audio before the VAD and the ASR hear it (Engine.make_denoiser)
 
     @property
     def tools_by_name(self) -> dict[str, ToolDefinition]:

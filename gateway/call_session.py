@@ -67,6 +67,7 @@ def settings_of(session_id: str, s: dict) -> SessionSettings:
         transfer_targets=tuple(s.get("transfer_targets") or ()), vad_threshold=s.get("vad_threshold"),
         llm=LLMSettings(**(s.get("llm") or {})), recording=bool(s.get("recording")),
         vocabulary=tuple(s.get("vocabulary") or ()), asr_model=(s.get("asr") or {}).get("model"),
+        noise_suppression=bool(s.get("noise_suppression")),
     )
 
 

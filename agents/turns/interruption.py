@@ -22,18 +22,23 @@ class Overlap(Enum):
 
 @dataclass(frozen=True, slots=True)
 class InterruptionGuard:
-    pause_after_ms: int = 120
+    pause_after_ms: int = 60
     confirm_after_ms: int = 700
     resume: bool = True
     release_after_ms: int = 120
+    noisy_line_holds: int = 3  # released holds within `noisy_line_window_ms` that make a line noisy
+    noisy_line_window_ms: int = 60000
     # Words are first read after this much speech: on 120 ms of "Stop, I have..." Whisper heard nothing,
     # on 240 ms "Stop." (tests/perf/barge_in_bench.py), and a reading takes 0.35-0.55 s while the paused
     # reply's LLM and TTS share the CPU, so a wasted one left the decision to `confirm_after_ms`.
     read_after_ms: int = 240
 
-    def holds_at_onset(self, onset_ms: int) -> bool:
-        """Sound over a reply, not yet speech (`onset_ms` of it): pause the reply now?"""
-        return 0 < self.pause_after_ms <= onset_ms
+    def holds_at_onset(self, onset_ms: int, recent_false_holds: int = 0) -> bool:
+        """Sound over a reply, not yet speech (`onset_ms` of it): pause the reply now? Not on a line whose sounds
+        held the reply `noisy_line_holds` times lately without becoming speech (hiss, a fan, traffic): there
+        the reply pauses once the sound is speech (tests/perf/noise_bench.py: pink noise at 10 dB below
+        speech held a reply 145 times in 3 minutes)."""
+        return 0 < self.pause_after_ms <= onset_ms and recent_false_holds < self.noisy_line_holds
 
     def releases_hold(self, quiet_ms: int) -> bool:
         """A reply held for a sound that never became speech plays on after `quiet_ms` without it: a click

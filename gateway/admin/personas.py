@@ -1,7 +1,7 @@
 """/v1/personas (admin, SPEC §7): create, list, read, change and delete personas.
 
 A persona is a named set of session fields (voice, prompt, language, greeting, tools, limits,
-vad_threshold, llm settings, recording, vocabulary, asr model), checked exactly as POST /v1/conversations/create checks
+vad_threshold, llm settings, recording, vocabulary, asr model, noise suppression), checked exactly as POST /v1/conversations/create checks
 them. Sessions copy a persona's settings when they start: editing it changes no running call.
 Personas declared in the TOML configuration are listed with `"source": "config"` and are read-only.
 """
@@ -24,7 +24,7 @@ MAX_NAME_CHARS = 120
 # What a persona shows for a field it does not set: the session defaults (SPEC §3).
 DEFAULTS = {"language": "en", "greeting": None, "tools": [], "context_window": 50, "max_turns": None,
             "transfer_targets": [], "vad_threshold": None, "llm": {}, "recording": False, "metadata": None,
-            "vocabulary": [], "asr": {}}
+            "vocabulary": [], "asr": {}, "noise_suppression": False}
 
 
 def persona_object(request: web.Request, persona: PersonaRecord, numbers: list[str]) -> dict:

@@ -71,6 +71,8 @@ def session_object(request: web.Request, session: SessionRecord, history: list |
         body["vocabulary"] = settings["vocabulary"]
     if settings.get("asr"):
         body["asr"] = settings["asr"]
+    if settings.get("noise_suppression"):
+        body["noise_suppression"] = True
     if session.metadata is not None:
         body["metadata"] = session.metadata
     if session.persona_id is not None:

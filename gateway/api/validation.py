@@ -16,7 +16,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FIELDS = {"voice_id", "system_prompt", "language", "tools", "context_window", "max_turns",
            "persona_id", "greeting", "metadata", "transfer_targets", "vad_threshold", "llm", "recording",
-           "vocabulary", "asr"}
+           "vocabulary", "asr", "noise_suppression"}
 _ASR_FIELDS = {"model"}
 _LLM_FIELDS = {"model", "temperature", "max_tokens"}
 MAX_LLM_TOKENS = 4096
@@ -46,6 +46,7 @@ class CreateRequest:
     recording: bool = False
     vocabulary: tuple[str, ...] = ()
     asr_model: str | None = None  # a loaded ASR model other than the language's default (asr.model)
+    noise_suppression: bool = False  # DTLN on the caller's audio (media/denoise.py)
 
     def settings(self) -> dict:
         """The session's settings as stored with it (SessionRecord.settings, JSON-ready)."""
@@ -63,6 +64,7 @@ class CreateRequest:
             "recording": self.recording,
             "vocabulary": list(self.vocabulary),
             "asr": {"model": self.asr_model} if self.asr_model else {},
+            "noise_suppression": self.noise_suppression,
         }
 
 
@@ -308,6 +310,9 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
     recording = body.get("recording", False)
     if not isinstance(recording, bool):
         raise InvalidRequest("recording must be true or false", param="recording")
+    noise_suppression = body.get("noise_suppression", False)
+    if not isinstance(noise_suppression, bool):
+        raise InvalidRequest("noise_suppression must be true or false", param="noise_suppression")
     return CreateRequest(
         voice_id=voice_id,
         system_prompt=system_prompt,
@@ -324,4 +329,5 @@ def parse_create(body, voices: dict[str, VoiceInfo], languages: frozenset[str],
         recording=recording,
         vocabulary=parse_vocabulary(body.get("vocabulary")),
         asr_model=parse_asr(body.get("asr"), language, asr_models),
+        noise_suppression=noise_suppression,
     )

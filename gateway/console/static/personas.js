@@ -33,12 +33,14 @@ function form(persona, cat, onDone) {
       value: p.llm?.max_tokens ?? "", placeholder: "default" }),
     model: el("input", { name: "llm.model", value: p.llm?.model ?? "", placeholder: "the configured model" }),
     recording: el("input", { name: "recording", type: "checkbox" }),
+    noise_suppression: el("input", { name: "noise_suppression", type: "checkbox" }),
   };
   inputs.voice_id.value = p.voice_id || (cat.voices[0] && cat.voices[0].voice_id) || "";
   inputs.language.value = p.language || "en";
   inputs.system_prompt.value = p.system_prompt || "";
   inputs.webhooks.value = webhooks.length ? JSON.stringify(webhooks, null, 2) : "";
   inputs.recording.checked = !!p.recording;
+  inputs.noise_suppression.checked = !!p.noise_suppression;
   const toolBoxes = cat.tools.map((t) => {
     const box = el("input", { type: "checkbox", value: t.name });
     box.checked = named.has(t.name);
@@ -63,6 +65,7 @@ function form(persona, cat, onDone) {
       transfer_targets: targets.length ? targets : null, context_window: numberOrNull(inputs.context_window.value),
       max_turns: numberOrNull(inputs.max_turns.value), vad_threshold: numberOrNull(inputs.vad_threshold.value),
       llm: Object.keys(llm).length ? llm : null, recording: inputs.recording.checked,
+      noise_suppression: inputs.noise_suppression.checked,
     };
     if (!persona) {
       if (inputs.persona_id.value.trim()) out.persona_id = inputs.persona_id.value.trim();
@@ -103,6 +106,8 @@ function form(persona, cat, onDone) {
       el("div", { class: "grid3" }, field("Temperature", inputs.temperature), field("Max reply tokens", inputs.max_tokens),
         field("Model", inputs.model))),
     el("label", { class: "check" }, inputs.recording, el("span", { text: "Record calls (both sides, kept with the session)" })),
+    el("label", { class: "check" }, inputs.noise_suppression,
+      el("span", { text: "Suppress noise on the caller's line (DTLN, before speech detection and recognition)" })),
     error,
     el("div", { class: "row" }, el("button", { type: "submit", class: "primary", disabled: readOnly, text: persona ? "Save" : "Create persona" }),
       el("button", { type: "button", class: "ghost", onclick: onDone, text: "Cancel" })));

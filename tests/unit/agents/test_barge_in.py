@@ -124,6 +124,21 @@ async def test_a_guard_shorter_than_speech_holds_the_reply_at_the_sound_and_play
     assert [t.role for _, t in h.store.turns] == ["user", "assistant"]  # no user turn for the click
 
 
+async def test_on_a_line_that_keeps_clicking_the_reply_stops_holding_for_each_click(closing):
+    h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]]), interrupt_min_ms=40))
+    closing(h)
+    await talking(h)
+    for _ in range(3):  # three clicks that never became speech
+        feed(h, speech(40))
+        assert h.sink.paused
+        feed(h, silence(140))
+        assert not h.sink.paused
+    feed(h, speech(40))
+    assert not h.sink.paused  # the fourth: a noisy line, the reply pauses only for speech
+    end = await h.wait_for(assistant_end, timeout=10)
+    assert not end.interrupted
+
+
 async def test_speech_that_began_as_a_held_sound_interrupts_where_the_reply_was_held(closing):
     h = Harness(make_engine(FakeASR(["Stop, stop."]), FakeLLM([[LONG_REPLY], ["Sure."]]), interrupt_min_ms=40))
     closing(h)

@@ -244,11 +244,11 @@ async def test_a_slow_tool_gets_a_hold_line_then_the_answer(closing):
     start = next(e for e in h.events if isinstance(e, TurnStart) and e.role == "assistant")
     result_at = h.types().index("tool_result:")
     assert h.types().index("turn_start:assistant") < result_at  # the caller heard something while waiting
-    assert start.latency_ms < 500
     stored = h.store.turns[-1][1]
     assert stored.text == "Let me look that up. It shipped."
-    # the answer itself came after the 0.5 s look-up; latency_ms is the hold line's
-    assert stored.latency_ms == start.latency_ms and stored.answer_latency_ms >= stored.latency_ms + 400
+    # latency_ms is the hold line's, said while the 0.5 s look-up ran; the answer itself came after it
+    assert stored.latency_ms == start.latency_ms < stored.answer_latency_ms
+    assert stored.answer_latency_ms >= 500
 
 
 async def test_a_fast_tool_gets_no_hold_line(closing):

@@ -98,3 +98,9 @@ def test_a_reply_held_for_a_sound_plays_on_once_the_sound_is_gone_a_while():
     assert not guard.holds_at_onset(40) and guard.holds_at_onset(60)
     assert not guard.releases_hold(100) and guard.releases_hold(120)
     assert not InterruptionGuard(pause_after_ms=0).holds_at_onset(10 ** 6)  # 0: at speech start, not before
+
+
+def test_a_line_whose_sounds_keep_holding_the_reply_for_nothing_gets_the_speech_guard():
+    guard = InterruptionGuard(pause_after_ms=60, noisy_line_holds=3)
+    assert guard.holds_at_onset(60, recent_false_holds=2)
+    assert not guard.holds_at_onset(60, recent_false_holds=3)  # a noisy line: pause once it is speech
