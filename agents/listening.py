@@ -43,6 +43,7 @@ class UserTurn:
     tentative: bool = False
     paused: bool = False  # the reply was paused for it
     reading: bool = False  # its words are being read while it goes on (the interruption guard)
+    read: tuple[int, str] | None = None  # (speech_ms it covered, text) of the latest reading: a listener's sound
     announced: bool = False
     partials: asyncio.Task | None = field(default=None, repr=False)
     guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
@@ -188,6 +189,12 @@ class Listening:
         detector, guard = self._detector, self._guard
         if not detector.speaking:
             return
+        if turn.read is not None and guard.plays_on(turn.read[0], detector.speech_ms, detector.silence_ms):
+            # "Okay." was read whole and the caller is quiet: play on now, not after another transcript.
+            event = detector.end_now()
+            if event is not None:
+                self._on_speech_end(event, text=turn.read[1])
+            return
         overlap = guard.on_speech(detector.speech_ms, turn.paused)
         if overlap is not Overlap.NOTHING and not turn.paused:
             turn.paused = True
@@ -213,6 +220,7 @@ class Listening:
             if self._guard.interrupts(text, self.settings.language):
                 self._open_user_turn(turn, "early_words")
                 return
+            turn.read = (speech_ms, text)
             await asyncio.sleep(_OVERLAP_READ_GAP_S)  # let more of the caller's audio in first
 
     def _silence_ms(self) -> int:

@@ -57,6 +57,11 @@ class InterruptionGuard:
         """Is there enough speech over the reply to read its words (if they are not being read yet)?"""
         return self.resume and speech_ms >= self.read_after_ms
 
+    def plays_on(self, read_at_speech_ms: int, speech_ms: int, silence_ms: int) -> bool:
+        """A reading of the words said a listener's sound: did it cover all the speech (none since), and has the
+        caller been quiet `release_after_ms`? Then the paused reply plays on now."""
+        return read_at_speech_ms >= speech_ms and silence_ms >= self.release_after_ms
+
     def interrupts(self, heard: str, language: str) -> bool:
         """Words heard over the reply (so far, or once the caller stopped): do they take the turn?"""
         return not self.resume or not is_backchannel(heard, language)

@@ -11,6 +11,8 @@ says something over it. Figures, as SPEC §9 defines them:
               (the false-barge-in guard is inside it)
   confirm_ms  caller speech onset -> the `interruption` event (after the words say it is one)
   false       rounds where "Okay." over the reply stopped it for good (should be 0)
+  resume_ms   the end of "Okay." -> the first reply frame after the pause it caused (the gap the
+              caller hears after a listener's word)
 """
 
 import argparse
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from gateway.client import GatewayClient  # noqa: E402
+from media.audioop_lib import audioop  # noqa: E402
 from tests.integration.line import RATE, Line  # noqa: E402
 from tests.integration.test_turn_taking import CHATTY, leading_silence_s, reaction_ms, spoken  # noqa: E402
 
@@ -51,7 +54,27 @@ async def one_round(http, url: str, key: str, clip: bytes, listen_s: float, wait
             onset = line.speech_started_at + leading_silence_s(clip)
             cut = next(((e, t) for e, t in zip(line.events, line.event_times) if e["type"] == "interruption"), None)
             return {"stop_ms": reaction_ms(line, clip),
-                    "confirm_ms": round((cut[1] - onset) * 1000) if cut else None}
+                    "confirm_ms": round((cut[1] - onset) * 1000) if cut else None,
+                    "resume_ms": resume_ms(line, clip)}
+
+
+def resume_ms(line: Line, clip: bytes) -> int | None:
+    """The end of the caller's speech -> the first reply frame after the gap it caused (None: no gap, or no resume)."""
+    onset = line.speech_started_at + leading_silence_s(clip)
+    ended = line.speech_started_at + len(clip) / (RATE * 2) - trailing_silence_s(clip)
+    times = [t for t, _ in line.received if t >= onset]
+    for before, after in zip(times, times[1:]):
+        if after - before > 0.1:
+            return round((after - ended) * 1000)
+    return None
+
+
+def trailing_silence_s(clip: bytes) -> float:
+    frame = RATE // 50 * 2
+    for end in range(len(clip), frame, -frame):
+        if audioop.rms(clip[end - frame:end], 2) > 300:
+            return (len(clip) - end) / (RATE * 2)
+    return 0.0
 
 
 async def main() -> int:
@@ -72,7 +95,7 @@ async def main() -> int:
         args.url = server.url
         args.key = server.cli("keys", "create").stdout.strip().splitlines()[-1]
     stop_clip, okay_clip = spoken("Stop, I have a different question."), spoken("Okay.")
-    stops, confirms, false = [], [], 0
+    stops, confirms, resumes, false = [], [], [], 0
     try:
         async with aiohttp.ClientSession() as http:
             for i in range(args.rounds):
@@ -82,6 +105,8 @@ async def main() -> int:
                 if real["confirm_ms"] is not None:
                     confirms.append(real["confirm_ms"])
                 false += okay["confirm_ms"] is not None
+                if okay["resume_ms"] is not None and okay["confirm_ms"] is None:
+                    resumes.append(okay["resume_ms"])
                 print(f"round {i + 1}: stop {real['stop_ms']} / {okay['stop_ms']} ms, confirm {real['confirm_ms']} ms, "
                       f"okay interrupted: {okay['confirm_ms'] is not None}", file=sys.stderr)
     finally:
@@ -90,7 +115,7 @@ async def main() -> int:
 
             stop_server(server)
     print(f"{'measure':<12}{'p50 ms':>8}{'p95 ms':>8}{'n':>4}")
-    for name, values in (("stop_ms", stops), ("confirm_ms", confirms)):
+    for name, values in (("stop_ms", stops), ("confirm_ms", confirms), ("resume_ms", resumes)):
         if values:
             print(f"{name:<12}{statistics.median(values):>8.0f}{percentile(values, 0.95):>8.0f}{len(values):>4}")
     print(f"'Okay.' over the reply cut it off in {false} of {args.rounds} rounds")

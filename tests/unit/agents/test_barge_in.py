@@ -91,6 +91,18 @@ async def test_a_listener_word_over_the_reply_is_read_but_does_not_interrupt(clo
     assert not end.interrupted
 
 
+async def test_a_listener_word_read_whole_lets_the_reply_play_on_once_the_caller_is_quiet(closing):
+    h = Harness(make_engine(FakeASR(["Okay."]), FakeLLM([[LONG_REPLY]])))  # ends speech after 200 ms of silence
+    closing(h)
+    await talking(h)
+    await h.say(ms=400, pause_ms=0, realtime=True)  # read while it is said: "Okay."
+    assert h.sink.paused
+    await h.say(ms=0, pause_ms=160, realtime=True)
+    assert not h.sink.paused  # played on after 120 ms of quiet, not at the end of speech
+    end = await h.wait_for(assistant_end, timeout=10)
+    assert not end.interrupted and not any(isinstance(e, Interruption) for e in h.events)
+
+
 async def test_a_blip_shorter_than_the_guard_does_not_pause(closing):
     h = Harness(make_engine(FakeASR([""]), FakeLLM([[LONG_REPLY]]), interrupt_min_ms=120))
     closing(h)

@@ -104,3 +104,10 @@ def test_a_line_whose_sounds_keep_holding_the_reply_for_nothing_gets_the_speech_
     guard = InterruptionGuard(pause_after_ms=60, noisy_line_holds=3)
     assert guard.holds_at_onset(60, recent_false_holds=2)
     assert not guard.holds_at_onset(60, recent_false_holds=3)  # a noisy line: pause once it is speech
+
+
+def test_a_listener_word_read_whole_plays_the_reply_on_once_the_caller_is_quiet():
+    guard = InterruptionGuard(release_after_ms=120)
+    assert guard.plays_on(read_at_speech_ms=400, speech_ms=400, silence_ms=120)
+    assert not guard.plays_on(read_at_speech_ms=400, speech_ms=400, silence_ms=100)  # maybe a breath
+    assert not guard.plays_on(read_at_speech_ms=300, speech_ms=400, silence_ms=500)  # more was said since
