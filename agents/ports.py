@@ -49,6 +49,9 @@ class AudioSink(Protocol):
     def output_level(self) -> int:
         """How loud (pcm16 RMS) the audio sent in the last ~0.6 s was: the echo gate's reference."""
 
+    async def aclose(self) -> None:
+        """The call is over: stop sending (what is queued is dropped)."""
+
 
 class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...

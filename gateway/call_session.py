@@ -24,8 +24,7 @@ from aiohttp import web
 
 from agents.events import EndReason, Event
 from agents.loop import Conversation
-from agents.playout import PacedSink
-from agents.ports import CallControl
+from agents.ports import AudioSink, CallControl
 from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
 from gateway.api.validation import CreateRequest
@@ -40,7 +39,7 @@ log = structlog.get_logger(__name__)
 class Door(CallControl, Protocol):
     """What a door gives the session it carries, besides its CallControl (hang_up, transfer, send_dtmf)."""
 
-    sink: PacedSink
+    sink: AudioSink  # PacedSink, paced by the door's own clock or the far end's reports of what it played
 
     def emit(self, event: Event) -> None:
         """Every event of the conversation, in order (the API stream sends them; a phone door may not)."""
