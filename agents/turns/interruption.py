@@ -29,9 +29,10 @@ class InterruptionGuard:
     noisy_line_holds: int = 3  # released holds within `noisy_line_window_ms` that make a line noisy
     noisy_line_window_ms: int = 60000
     # Words are first read after this much speech: on 120 ms of "Stop, I have..." Whisper heard nothing,
-    # on 240 ms "Stop." (tests/perf/barge_in_bench.py), and a reading takes 0.35-0.55 s while the paused
+    # on 180 ms "stop" (tests/perf/barge_in_bench.py), and a reading takes 0.25-0.65 s while the paused
     # reply's LLM and TTS share the CPU, so a wasted one left the decision to `confirm_after_ms`.
-    read_after_ms: int = 240
+    read_after_ms: int = 180
+    read_slack_ms: int = 100
 
     def holds_at_onset(self, onset_ms: int, recent_false_holds: int = 0) -> bool:
         """Sound over a reply, not yet speech (`onset_ms` of it): pause the reply now? Not on a line whose sounds
@@ -58,9 +59,10 @@ class InterruptionGuard:
         return self.resume and speech_ms >= self.read_after_ms
 
     def plays_on(self, read_at_speech_ms: int, speech_ms: int, silence_ms: int) -> bool:
-        """A reading of the words said a listener's sound: did it cover all the speech (none since), and has the
-        caller been quiet `release_after_ms`? Then the paused reply plays on now."""
-        return read_at_speech_ms >= speech_ms and silence_ms >= self.release_after_ms
+        """A reading of the words said a listener's sound: did it cover the speech (all but its last
+        `read_slack_ms`, too short for another word), and has the caller been quiet `release_after_ms`?
+        Then the paused reply plays on now."""
+        return read_at_speech_ms + self.read_slack_ms >= speech_ms and silence_ms >= self.release_after_ms
 
     def interrupts(self, heard: str, language: str) -> bool:
         """Words heard over the reply (so far, or once the caller stopped): do they take the turn?"""

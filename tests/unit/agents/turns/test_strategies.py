@@ -107,7 +107,8 @@ def test_a_line_whose_sounds_keep_holding_the_reply_for_nothing_gets_the_speech_
 
 
 def test_a_listener_word_read_whole_plays_the_reply_on_once_the_caller_is_quiet():
-    guard = InterruptionGuard(release_after_ms=120)
+    guard = InterruptionGuard(release_after_ms=120, read_slack_ms=100)
     assert guard.plays_on(read_at_speech_ms=400, speech_ms=400, silence_ms=120)
     assert not guard.plays_on(read_at_speech_ms=400, speech_ms=400, silence_ms=100)  # maybe a breath
-    assert not guard.plays_on(read_at_speech_ms=300, speech_ms=400, silence_ms=500)  # more was said since
+    assert guard.plays_on(read_at_speech_ms=320, speech_ms=400, silence_ms=120)  # 80 ms more: no room for a word
+    assert not guard.plays_on(read_at_speech_ms=250, speech_ms=400, silence_ms=500)  # more was said since
