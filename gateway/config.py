@@ -3,7 +3,8 @@
 Each section of the TOML file is a frozen dataclass below; each field documents
 its type, default and unit, and is overridden by `PARLEY_<SECTION>_<KEY>` (the
 top-level settings by `PARLEY_<KEY>`, e.g. PARLEY_DATA_DIR). A bad value stops
-start-up with a ConfigError that names the setting, its variable and the value.
+start-up with a ConfigError that names the setting, its variable and the value
+(gateway/config_values.py checks and converts each value).
 Nothing outside this module reads the environment for settings.
 """
 
@@ -23,11 +24,8 @@ from gateway.sip_config import SIPConfig
 from gateway.twilio.config import TwilioConfig
 
 from agents.errors import InvalidRequest
+from gateway.config_values import ConfigError, coerce
 from gateway.numbers import parse_number
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message names it."""
 
 
 def _setting(default, doc: str, **rules):
@@ -290,65 +288,6 @@ def env_name(section: str | None, key: str) -> str:
     return "PARLEY_" + (f"{section}_{key}" if section else key).upper()
 
 
-def _base_type(tp) -> tuple[type, bool]:
-    """The concrete type of an annotation and whether None is allowed (`int | None` -> (int, True))."""
-    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return args[0], True
-    return tp, False
-
-
-def _coerce(value, f: dataclasses.Field, hints: dict, where: str):
-    """Check and convert one value (from TOML or an env string) for field `f`; ConfigError on failure."""
-    tp, nullable = _base_type(hints[f.name])
-    meta = f.metadata
-    from_env = isinstance(value, str) and tp is not str
-
-    def bad(expected: str) -> ConfigError:
-        return ConfigError(f"invalid setting {where}: expected {expected}, got {value!r}")
-
-    if value is None or (from_env and value == "" and nullable):
-        if nullable:
-            return None
-        raise bad(tp.__name__)
-    if tp is bool:
-        if isinstance(value, bool):
-            result = value
-        elif isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            result = value.lower() in ("1", "true", "yes", "on")
-        else:
-            raise bad("true or false")
-    elif tp is int:
-        try:
-            result = int(value) if isinstance(value, str) else value
-        except ValueError:
-            raise bad("an integer") from None
-        if isinstance(result, bool) or not isinstance(result, int):
-            raise bad("an integer")
-    elif tp is float:
-        try:
-            result = float(value) if isinstance(value, str) else value
-        except ValueError:
-            raise bad("a number") from None
-        if isinstance(result, bool) or not isinstance(result, (int, float)):
-            raise bad("a number")
-        result = float(result)
-    elif tp is Path:
-        if not isinstance(value, str) or not value:
-            raise bad("a path")
-        result = Path(value).expanduser()
-    else:
-        if not isinstance(value, str):
-            raise bad("a string")
-        result = value
-    if "choices" in meta and result not in meta["choices"]:
-        raise bad("one of " + ", ".join(meta["choices"]))
-    if "min" in meta and result < meta["min"] or "max" in meta and result > meta["max"]:
-        low, high = meta.get("min"), meta.get("max")
-        raise bad(f"a value from {low} to {high}" if high is not None else f"a value >= {low}")
-    return result
-
-
 def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str]):
     hints = typing.get_type_hints(cls)
     values = {}
@@ -371,9 +310,9 @@ def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str
         name = env_name(section, f.name)
         where = f"{section + '.' if section else ''}{f.name} ({name})"
         if name in env:
-            values[f.name] = _coerce(env[name], f, hints, where)
+            values[f.name] = coerce(env[name], f, hints, where)
         elif f.name in table:
-            values[f.name] = _coerce(table[f.name], f, hints, where)
+            values[f.name] = coerce(table[f.name], f, hints, where)
     return cls(**values)
 
 

@@ -5,6 +5,8 @@ Every field is overridden by PARLEY_SIP_<KEY>; `parley serve --sip-port N` sets 
 
 from dataclasses import dataclass, field
 
+from gateway.config_values import ConfigError
+
 _TRANSPORTS = frozenset({"udp", "tcp"})
 _CLOCK_RATES = (8000, 16000)
 
@@ -43,8 +45,6 @@ class SIPConfig:
     register_expires_s: int = _setting(300, "registration lifetime; renewed before it runs out", min=60, max=86400)
 
     def __post_init__(self) -> None:
-        from gateway.config import ConfigError  # here: gateway/config.py imports this module
-
         transports = {t.strip().lower() for t in self.transports.split(",") if t.strip()}
         if not transports or transports - _TRANSPORTS:
             raise ConfigError(f"invalid setting sip.transports (PARLEY_SIP_TRANSPORTS): expected udp, tcp or "

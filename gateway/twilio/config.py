@@ -7,6 +7,8 @@ them for a real Twilio number.
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from gateway.config_values import ConfigError
+
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
 
@@ -40,8 +42,6 @@ class TwilioConfig:
         "Sorry, this number is not in service. Goodbye.", "what a caller to a number no persona answers hears")
 
     def __post_init__(self) -> None:
-        from gateway.config import ConfigError  # here: gateway/config.py imports this module
-
         for name in ("public_url", "api_base_url"):
             value = getattr(self, name)
             if value is not None and not _is_base_url(value):

@@ -2,12 +2,11 @@
 
 xllamacpp's `Server` owns the model and runs llama.cpp's own scheduling loop on
 a thread of its own; `handle_chat_completions(request, callback)` blocks its
-caller and hands it one OpenAI-style chunk per token. A worker of the shared
-InferencePool makes that call; each chunk crosses to the event loop through
-`loop.call_soon_threadsafe` into an asyncio.Queue. When the consumer stops
-iterating (barge-in cancels it) a flag is set and the next chunk's callback
-returns True, which makes llama.cpp cancel the task and free its slot (checked
-through `/slots`: idle at once). `slots` requests are decoded together, with the
+caller and hands it one OpenAI-style chunk per token; callback_stream.py runs it
+on a worker of the shared InferencePool and turns the chunks into an async
+iterator. When the consumer stops iterating (barge-in cancels it) the next
+chunk's callback returns True, which makes llama.cpp cancel the task and free
+its slot (checked through `/slots`: idle at once). `slots` requests are decoded together, with the
 pool bounded to the same number.
 
 The Server also listens on a random loopback port (llama.cpp's HTTP server
@@ -34,6 +33,7 @@ from agents.pool import InferencePool
 from agents.providers.libstdcxx import prefer_system_libstdcxx
 from agents.providers.llm.base import (LLMOptions, LLMOutput, Message, TextDelta, ToolCallRequest, ToolCallStarting,
                                        ToolSpec)
+from agents.providers.llm.callback_stream import callback_stream
 from agents.providers.llm.constrained import call_schema
 from agents.providers.llm.chatformat import ASK_NOTE, NO_GUESS_NOTE, REPLY_IN, TOOL_RULES, tool_dicts, to_local
 from agents.providers.llm.grounding import GroundedAnswer, grounded_answer, last_result, looked_up_answer
@@ -45,7 +45,6 @@ from agents.tools.spec import value_phrase
 log = structlog.get_logger(__name__)
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
-_DONE = object()
 _RANDOM_DEVICE_HINT = (
     "; vosk was imported before xllamacpp: libvosk.so exports an old libstdc++'s std::random_device, "
     "which then replaces the system's for llama.cpp. Load libstdc++ globally before vosk "
@@ -285,49 +284,12 @@ class LlamaCppLLM:
             yield splitter.call(call)
         log.info("llm_call_constrained", tools=[t.name for t in tools])
 
-    async def _chunks(self, request: dict, ended: asyncio.Event | None = None) -> AsyncIterator[dict]:
+    def _chunks(self, request: dict, ended: asyncio.Event | None = None) -> AsyncIterator[dict]:
         """llama.cpp's streamed chunks for `request`. Closing the iterator stops generation and frees the slot;
         `ended` is set once llama.cpp has returned."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        stop = threading.Event()
-
-        def soon(callback, *args) -> bool:
-            try:
-                loop.call_soon_threadsafe(callback, *args)
-                return True
-            except RuntimeError:  # the loop is closed: nobody is listening any more
-                return False
-
-        def deliver(item) -> bool:
-            return soon(queue.put_nowait, item)
-
-        def on_chunk(chunk: dict) -> bool:
-            # Runs on the worker thread for every token; True tells llama.cpp to stop and free the slot.
-            return stop.is_set() or not deliver(chunk)
-
-        def generate() -> None:
-            try:
-                if not stop.is_set():  # cancelled while queued for a worker
-                    self._server.handle_chat_completions(request, on_chunk)
-            except BaseException as exc:  # handed to the consumer, which raises it on the loop
-                deliver(exc)
-            finally:
-                deliver(_DONE)
-                if ended is not None:
-                    soon(ended.set)
-
-        self._pool.submit(generate)
-        try:
-            while True:
-                item = await queue.get()
-                if item is _DONE:
-                    return
-                if isinstance(item, BaseException):
-                    raise ProviderError(f"llama.cpp generation failed: {item}{_hint(item)}") from item
-                yield item
-        finally:
-            stop.set()
+        return callback_stream(
+            self._pool, lambda on_chunk: self._server.handle_chat_completions(request, on_chunk),
+            lambda exc: ProviderError(f"llama.cpp generation failed: {exc}{_hint(exc)}"), ended)
 
     def _outputs(self, chunk: dict, splitter: ReplySplitter, native: ToolCallDeltas) -> list[LLMOutput]:
         if "choices" not in chunk:
