@@ -23,7 +23,7 @@ from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
 from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
-from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, ReplySide, TurnLength
+from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, PauseVerdict, ReplySide, TurnLength
 from media.denoise import Denoiser
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
@@ -48,6 +48,7 @@ class UserTurn:
     partials: asyncio.Task | None = field(default=None, repr=False)
     guess_mark: int = -1  # the pause (speech_ms at its start) the latest so-far transcript was asked in
     guess: str | None = None  # that transcript, once it came back
+    verdict: PauseVerdict | None = None  # what the end-of-turn voters made of it (judged once, not per frame)
     guess_ms: int = 0  # how long it took
     guessed_at: float = 0.0  # monotonic time of the latest so-far transcript
     last_partial: str | None = None
@@ -213,6 +214,9 @@ class Listening:
         and TTS share the CPU one takes 0.35-0.55 s, and on 120 ms of "Stop" it heard nothing."""
         while self._user is turn and turn.tentative and self._detector.speaking and not self._closing:
             asked, speech_ms = self.engine.clock(), self._detector.speech_ms
+            if turn.read is not None and turn.read[0] == speech_ms:
+                await asyncio.sleep(_OVERLAP_READ_GAP_S)  # nothing new was said since (a pause): no decode
+                continue
             text = await turn.stream.so_far(quick=True)  # retries on a half-said word cost 0.5 s
             log.info("overlap_read", text=text, speech_ms=speech_ms, asr_ms=round((self.engine.clock() - asked) * 1000))
             if self._user is not turn or not turn.tentative or self._closing:
@@ -239,12 +243,12 @@ class Listening:
             return False
         mark = detector.speech_ms  # the same in one pause, different in the next
         if turn.guess_mark != mark:
-            turn.guess_mark, turn.guess = mark, None
+            turn.guess_mark, turn.guess, turn.verdict = mark, None, None
             self._spawn(self._guess(turn, mark), f"guess-{turn.turn_id or 'tentative'}")
             return False
-        if turn.guess is None:
+        verdict = turn.verdict
+        if turn.guess is None or verdict is None:
             return False
-        verdict = end_of_turn.judge(turn.guess, self.settings.language)
         if not end_of_turn.ends(silence, verdict):
             return False
         event = detector.end_now()
@@ -272,13 +276,14 @@ class Listening:
             return
         turn.guessed_at = clock()
         turn.guess, turn.guess_ms = text, round((turn.guessed_at - asked) * 1000)
+        turn.verdict = self._end_of_turn.judge(text, self.settings.language)
         if self.engine.partial_interval_ms > 0:
             self._send_partial(turn, text)
         if self._check_endpoint(turn):
             return
         if not turn.tentative and text:
             self._prefill(text)  # the caller goes on: the model reads what was said so far meanwhile
-        wait = self._end_of_turn.judge(text, self.settings.language).wait_ms
+        wait = turn.verdict.wait_ms
         while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
                and not self._check_endpoint(turn)):
             await asyncio.sleep(max(wait - self._silence_ms(), _FEED_GAP_MS) / 1000)
