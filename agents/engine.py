@@ -34,6 +34,7 @@ class Engine:
     hangover_ms: int = 500  # end of turn after this much silence when the words give no clue
     endpoint_min_ms: int = 250  # shortest end of turn, after a finished question (transcribed from half of it); 0 = fixed hangover
     endpoint_max_ms: int = 1500  # the longest wait, after "my number is four five..." or "and"
+    transcribe_after_ms: int = 60  # silence before a pause is transcribed (and a reply begun: `speculate`)
     # A caller who never pauses (or a line whose noise the VAD takes for speech) is answered after this much
     # speech all the same, instead of never; 28 s is the longest clip Whisper reads on a fitted window. 0 = never.
     max_turn_ms: int = 30000
@@ -43,6 +44,9 @@ class Engine:
     backchannel_max_ms: int = 700  # longer speech over the assistant is an interruption whatever it says
     resume_after_backchannel: bool = True  # "mm-hmm" or noise over a reply: play on; False: any speech cuts it
     echo_suppression_db: float = 12.0  # while talking, caller audio this far below our own output is echo; 0 = off
+    # Start the reply in the caller's pause, before the turn is known to be over; it is heard only if the turn ends
+    # with the words it answers (agents/speculation.py).
+    speculate: bool = True
     partial_interval_ms: int = 2000  # partials at each pause and at least this often without one; 0 = never
     max_tool_rounds: int = 3  # LLM -> tools -> LLM rounds in one reply
     refuse_invented_numbers: bool = False  # the reply guard refuses numbers nothing in the call holds (the gateway: on)

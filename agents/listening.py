@@ -6,7 +6,7 @@ carries out what the strategies decide (the end of turn, the interruption guard,
 the longest turn, the echo gate). It asks the reply side only whether the caller
 is hearing a reply (`reply`, a ReplySide) and calls back into the conversation for
 what happens next (`_barge_in`, `_enqueue`, `_spawn`, `_prefill`,
-`_announce_user_turn`, `_finish_user_turn`). Plain synchronous calls on the frame
+`_speculate`, `_drop`, `_announce_user_turn`, `_finish_user_turn`). Plain synchronous calls on the frame
 path (SPEC §11); model work (transcribing a pause) runs in tasks.
 """
 
@@ -23,6 +23,7 @@ from agents.ports import AudioSink, EventSink, Recorder
 from agents.providers.asr.base import ASRStream
 from agents.providers.asr.hints import session_vocabulary
 from agents.session import History, SessionSettings
+from agents.speculation import Speculation
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, PauseVerdict, ReplySide, TurnLength
 from media.denoise import Denoiser
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
@@ -52,6 +53,7 @@ class UserTurn:
     guess_ms: int = 0  # how long it took
     guessed_at: float = 0.0  # monotonic time of the latest so-far transcript
     last_partial: str | None = None
+    speculation: Speculation | None = None  # a reply begun in a pause of this turn (agents/speculation.py)
 
 
 class Listening:
@@ -109,6 +111,10 @@ class Listening:
             return
         if not pushed:
             turn.stream.push(pcm)
+        if turn.speculation is not None and self._detector.speech_ms != turn.speculation.mark:
+            # The caller goes on: the reply begun in the pause answers words that are not the turn.
+            speculation, turn.speculation = turn.speculation, None
+            self._drop(speculation, "went_on")
         if turn.tentative:
             self._check_interruption(turn)
         if self._user is turn and self._detector.speaking and not self._check_endpoint(turn):
@@ -279,10 +285,12 @@ class Listening:
         turn.verdict = self._end_of_turn.judge(text, self.settings.language)
         if self.engine.partial_interval_ms > 0:
             self._send_partial(turn, text)
+        if self._detector.speech_ms == mark:  # still the same pause (on this machine, 1 in 2 were over by now)
+            self._speculate(turn, text, mark)  # the reply starts now; heard only if the turn ends on these words
         if self._check_endpoint(turn):
             return
-        if not turn.tentative and text:
-            self._prefill(text)  # the caller goes on: the model reads what was said so far meanwhile
+        if not turn.tentative and text and turn.speculation is None:
+            self._prefill(text)  # the caller may go on: the model reads what was said so far meanwhile
         wait = turn.verdict.wait_ms
         while (self._user is turn and turn.guess_mark == mark == self._detector.speech_ms
                and not self._check_endpoint(turn)):
@@ -327,6 +335,9 @@ class Listening:
     def _drop_user_turn(self) -> None:
         turn, self._user = self._user, None
         if turn is not None:
+            if turn.speculation is not None:
+                self._drop(turn.speculation, "turn_dropped")
+                turn.speculation = None
             if turn.partials:
                 turn.partials.cancel()
             turn.stream.cancel()

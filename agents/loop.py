@@ -21,6 +21,7 @@ from agents.providers.llm.base import Message
 from agents.current_reply import CurrentReply
 from agents.reply import Reply, ReplyState
 from agents.session import History, SessionSettings
+from agents.speculation import Speculation
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, TurnLength
 from media.format import frame_bytes
 from media.vad.detector import SpeechDetector
@@ -54,7 +55,8 @@ class Conversation(Listening):
         self.store = store
         self.recorder = recorder  # keeps both sides of the call, if the session records
         # The turn-taking strategies (agents/turns/), from the engine's settings.
-        self._end_of_turn = EndOfTurn(engine.endpoint_min_ms, engine.hangover_ms, engine.endpoint_max_ms)
+        self._end_of_turn = EndOfTurn(engine.endpoint_min_ms, engine.hangover_ms, engine.endpoint_max_ms,
+                                      transcribe_at_ms=engine.transcribe_after_ms)
         self._guard = InterruptionGuard(engine.interrupt_min_ms, engine.backchannel_max_ms,
                                         engine.resume_after_backchannel)
         self._length = TurnLength(engine.max_turn_ms)
@@ -239,6 +241,16 @@ class Conversation(Listening):
 
     async def _finish_user_turn(self, turn: UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
                                 generation: int, text: str | None = None, asr_ms: int = 0) -> None:
+        speculation, turn.speculation = turn.speculation, None
+        try:
+            await self._answer_user_turn(turn, ended, endpoint_ms, duration_ms, generation, text, asr_ms, speculation)
+        finally:
+            if speculation is not None and not speculation.gate.is_set():
+                self._drop(speculation, "other_words")  # the turn said something else, or was not answered
+
+    async def _answer_user_turn(self, turn: UserTurn, ended: float, endpoint_ms: int, duration_ms: int,
+                                generation: int, text: str | None, asr_ms: int,
+                                speculation: Speculation | None) -> None:
         if text is None:
             asked = self.engine.clock()
             text = (await turn.stream.final()).strip()
@@ -252,7 +264,7 @@ class Conversation(Listening):
         await self._complete_user_turn(TurnRecord(turn.turn_id, "user", text, turn.started_at, duration_ms))
         if not self._closing and generation == self._generation:
             # Otherwise the caller went on talking: the next turn's reply answers both.
-            await self._respond(ended, asr_ms=asr_ms, endpoint_ms=endpoint_ms)
+            await self._respond(ended, asr_ms=asr_ms, endpoint_ms=endpoint_ms, speculation=speculation)
 
     async def _typed_turn(self, turn_id: str, text: str, received: float, generation: int) -> None:
         self.emit(TurnStart("user", turn_id))
@@ -271,12 +283,53 @@ class Conversation(Listening):
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
         await self._run_reply(state, reply.speak_text(self.settings.greeting or ""), asr_ms=None)
 
-    async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None) -> None:
-        state = ReplyState(self.history.new_turn_id(), started)
-        reply = Reply(self.engine, self.settings, self.sink, self.emit, state, self.control)
+    async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None,
+                       speculation: Speculation | None = None) -> None:
         messages = self.history.messages(self.settings.system_prompt, self.settings.context_window,
                                          self.settings.language)
+        if speculation is not None and speculation.fits(messages, self._generation, self.history.next_turn_id()):
+            self.history.new_turn_id()  # the id the speculative reply already has
+            self._side_tasks.discard(speculation.task)
+            log.info("speculation_adopted", turn_id=speculation.state.turn_id,
+                     ahead_ms=round((self.engine.clock() - speculation.state.started) * 1000))
+            await self._run_reply(speculation.state, speculation.adopt(started), asr_ms, endpoint_ms)
+            return
+        if speculation is not None:
+            self._drop(speculation, "other_context")
+        state = ReplyState(self.history.new_turn_id(), started)
+        reply = Reply(self.engine, self.settings, self.sink, self.emit, state, self.control)
         await self._run_reply(state, reply.run(messages), asr_ms, endpoint_ms)
+
+    # -- speculative replies (agents/speculation.py) ------------------------------------------------
+
+    def _speculate(self, turn: UserTurn, text: str, mark: int) -> None:
+        """Start the reply to the words said so far, behind a gate, while the pause may still be the end of
+        the turn; only when nothing else is going on (no reply, no turn job in hand)."""
+        old = turn.speculation
+        if old is not None:
+            if old.mark == mark and not old.task.done():
+                return
+            turn.speculation = None
+            self._drop(old, "went_on")
+        if (not self.engine.speculate or turn.tentative or not turn.turn_id or not text or self._closing
+                or self._job_running or not self._jobs.empty() or self.reply.task is not None):
+            return
+        said = TurnRecord(turn.turn_id, "user", text, turn.started_at, 0)
+        messages = History([*self.history.turns, said]).messages(
+            self.settings.system_prompt, self.settings.context_window, self.settings.language)
+        state = ReplyState(self.history.next_turn_id(), self.engine.clock())
+        gate = asyncio.Event()
+        reply = Reply(self.engine, self.settings, self.sink, self.emit, state, self.control, gate)
+        task = asyncio.create_task(reply.run(messages), name=f"speculation-{state.turn_id}")
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+        turn.speculation = Speculation(messages, mark, self._generation, state, task, gate)
+        log.info("reply_speculated", turn_id=state.turn_id, speech_ms=mark)
+
+    def _drop(self, speculation: Speculation, why: str) -> None:
+        if not speculation.task.done():
+            speculation.drop()
+            log.info("speculation_dropped", turn_id=speculation.state.turn_id, why=why)
 
     async def _run_reply(self, state: ReplyState, generate: Awaitable[None], asr_ms: int | None,
                          endpoint_ms: int | None = None) -> None:

@@ -77,8 +77,10 @@ class Reply:
     """Generate and speak one reply. Cancelling the task that runs `run()` stops LLM and TTS at once."""
 
     def __init__(self, engine: Engine, settings: SessionSettings, sink: AudioSink, emit, state: ReplyState,
-                 control: CallControl | None = None) -> None:
+                 control: CallControl | None = None, gate: asyncio.Event | None = None) -> None:
         self.engine = engine
+        # A speculative reply (agents/speculation.py) sends no audio and runs no tool until this is set.
+        self.gate = gate
         self.settings = settings
         self.sink = sink
         self.emit = emit
@@ -88,6 +90,10 @@ class Reply:
         self._fixed = {self._line(text) for text in (engine.hold_line, engine.goodbye_line, EMPTY_REPLY_FALLBACK,
                                                      GUARDED_FALLBACK, TOOL_FAILED_FALLBACK, TRANSFER_LINE)}
         self.context = ToolContext(settings.session_id, state.turn_id, control, settings.transfer_targets)
+
+    async def _released(self) -> None:
+        if self.gate is not None and not self.gate.is_set():
+            await self.gate.wait()
 
     def _line(self, text: str) -> str:
         """One of the agent's fixed lines, in the session's language."""
@@ -191,7 +197,7 @@ class Reply:
                     self.state.llm_first_token_ms = round((self.engine.clock() - asked) * 1000)
                 if isinstance(out, TextDelta):
                     for piece in splitter.push(out.text):
-                        if not self._guarded(piece, guard, attempt, sentences):
+                        if not self._guarded(piece, guard, attempt, sentences, splitter.goes_on):
                             return attempt
                 elif isinstance(out, ToolCallRequest):
                     attempt.requests.append(self._fitted(out, tools))
@@ -204,9 +210,10 @@ class Reply:
             self._guarded(rest, guard, attempt, sentences)
         return attempt
 
-    def _guarded(self, piece: str, guard: ReplyGuard, attempt: _Attempt, sentences: asyncio.Queue) -> bool:
+    def _guarded(self, piece: str, guard: ReplyGuard, attempt: _Attempt, sentences: asyncio.Queue,
+                 goes_on: bool | None = None) -> bool:
         """Queue `piece` if the guard lets it through; False (and the attempt marked refused) if not."""
-        verdict = guard.check(piece)
+        verdict = guard.check(piece, goes_on)
         if verdict.ok:
             attempt.said.append(verdict.text)
             sentences.put_nowait(verdict.text)
@@ -221,6 +228,7 @@ class Reply:
                          sentences: asyncio.Queue) -> tuple[Message, str | None]:
         """Run one call; the tool message for the LLM, and a question for the caller if the call lacked
         a value only the caller can give (then the tool is not run)."""
+        await self._released()  # nothing runs for a turn that may not be over
         turn_id = self.state.turn_id
         self.emit(ToolCall(turn_id, request.call_id, request.name, request.arguments))
         definition = tools.get(request.name)
@@ -315,8 +323,9 @@ class Reply:
                     duration_ms = round(len(chunk.pcm) / SAMPLE_WIDTH * 1000 / rate)
                     now = self.engine.clock()
                     if self.state.first_audio_at is None:
-                        self.state.first_audio_at = now
                         self.state.tts_first_audio_ms = round((now - asked) * 1000)
+                        await self._released()  # the first audio is ready: speak it once the turn is over
+                        now = self.state.first_audio_at = self.engine.clock()
                         self.emit(TurnStart("assistant", self.state.turn_id, self.state.latency_ms))
                     if self.state.answer_audio_at is None and sentence not in self._fixed:
                         self.state.answer_audio_at = now

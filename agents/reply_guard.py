@@ -170,10 +170,13 @@ class ReplyGuard:
         return cls(engine_text=engine_text, tools=tools, persona=persona, known=known if subjects else None,
                    numbers_about=subjects)
 
-    def check(self, sentence: str) -> Verdict:
-        """Whether `sentence` (a sentence, or a reply's first clause, then the rest of that sentence) may be said."""
+    def check(self, sentence: str, goes_on: bool | None = None) -> Verdict:
+        """Whether `sentence` (a sentence, or a reply's first clause, then the rest of that sentence) may be said.
+        `goes_on`: the sentence continues in the next piece (None: if it ends with a clause mark)."""
         verdict = self._check(sentence, self._clause)
-        ended = not verdict.ok or not verdict.text.endswith((",", ":", ";", "，", "、"))
+        if goes_on is None:
+            goes_on = verdict.text.endswith((",", ":", ";", "，", "、"))
+        ended = not verdict.ok or not goes_on
         self._clause = "" if ended else f"{self._clause} {verdict.text}".strip()
         return verdict
 

@@ -19,6 +19,11 @@ _ABBREVIATIONS = {
 # goes first (six words to synthesise, not ten), then the facts as one sentence.
 _EARLY_CUT = re.compile(r"[,:;]\s|[，、]")
 _LABEL_MAX_WORDS = 2
+# Else before a number, after three words: "My opening hours are" goes first, then "9 AM to 5 PM." Three words
+# are about a second of speech, time enough for the rest to be written and synthesised; Piper joe's two pieces
+# read back as the whole sentence did, a ~0.15 s pause before the number (tests/perf/first_piece_probe.py).
+_NUMBER_CUT = re.compile(r"\s(?=\d)")
+_NUMBER_CUT_MIN_WORDS = 3
 
 
 class SentenceSplitter:
@@ -27,7 +32,9 @@ class SentenceSplitter:
     The first piece of a reply is cut early at its first clause, a comma after
     at least `first_min_words` words (a colon or semicolon after three: not
     after a speaker label such as "You:"), or, in text without spaces such as
-    Chinese, a CJK comma after `first_min_words` * 3 characters: the caller hears "Yes," while
+    Chinese, a CJK comma after `first_min_words` * 3 characters; with no clause
+    mark, before a number after three words (`goes_on` says the piece's sentence
+    goes on, for the reply guard): the caller hears "Yes," while
     the model is still writing "you can pay by card." (`parley bench latency
     --questions ordinary`: the first answer audio came ~0.2 s sooner, see the
     README's Latency section). Later pieces are whole sentences, for prosody.
@@ -37,6 +44,7 @@ class SentenceSplitter:
         self._buffer = ""
         self._first = True
         self.first_min_words = first_min_words
+        self.goes_on = False  # the last piece returned was cut before its sentence ended
 
     def push(self, delta: str) -> list[str]:
         self._buffer += delta
@@ -56,10 +64,12 @@ class SentenceSplitter:
                 pieces.append(candidate)
             start = match.end()
         self._buffer = self._buffer[start:]
+        self.goes_on = False
         if self._first and not pieces:
-            cut = self._early_cut()
+            cut = self._early_cut() or self._number_cut()
             if cut:
                 pieces.append(cut)
+                self.goes_on = True
         if pieces:
             self._first = False
         return pieces
@@ -77,7 +87,18 @@ class SentenceSplitter:
                 return head
         return None
 
+    def _number_cut(self) -> str | None:
+        for cut in _NUMBER_CUT.finditer(self._buffer):
+            head = self._buffer[:cut.start()].strip()
+            if ":" in head:
+                return None  # "You: Your order 1234": a speaker label the reply guard reads with what follows
+            if len(head.split()) >= max(self.first_min_words, _NUMBER_CUT_MIN_WORDS):
+                self._buffer = self._buffer[cut.end():]
+                return head
+        return None
+
     def flush(self) -> str | None:
+        self.goes_on = False
         rest, self._buffer = self._buffer.strip(), ""
         return rest or None
 

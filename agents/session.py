@@ -77,6 +77,10 @@ class History:
         number, self.next_number = self.next_number, self.next_number + 1
         return turn_id(number)
 
+    def next_turn_id(self) -> str:
+        """The id `new_turn_id` will give next (a speculative reply's, agents/speculation.py)."""
+        return turn_id(self.next_number)
+
     def add(self, turn: TurnRecord) -> None:
         self.turns.append(turn)
 

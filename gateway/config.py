@@ -68,6 +68,9 @@ class VADConfig:
         min=0, max=10000)
     endpoint_max_ms: int = _setting(
         1500, "the longest pause inside a turn, after digits, 'and', 'um' or a trailing comma", min=0, max=10000)
+    transcribe_after_ms: int = _setting(
+        60, "ms of silence after which a pause is transcribed, to judge the end of turn and begin the reply",
+        min=20, max=10000)
 
 
 # Offered by default: the languages measured to work end to end (README, "Languages").
@@ -171,6 +174,9 @@ class SessionsConfig:
     partial_interval_ms: int = _setting(
         2000, "partial user transcripts come at each pause in the caller's speech and at least this often "
         "in long stretches without one; 0 = never", min=0)
+    speculative_replies: bool = _setting(
+        True, "begin the reply in the caller's pause, before the turn is known to be over; it is heard only if "
+        "the turn ends on the words it answered, and runs no tool before")
     tool_timeout_s: float = _setting(10.0, "longest a tool may take", min=0.1, max=600)
     hold_after_ms: int = _setting(700, "a tool slower than this gets the hold line spoken while it runs", min=0)
     hold_line: str = _setting("Let me look that up.", "what the agent says while a slow tool runs")

@@ -172,6 +172,8 @@ def build_engine(config: Config, models: Models) -> None:
         hangover_ms=config.vad.hangover_ms,
         endpoint_min_ms=config.vad.endpoint_min_ms,
         endpoint_max_ms=config.vad.endpoint_max_ms,
+        transcribe_after_ms=config.vad.transcribe_after_ms,
+        speculate=config.sessions.speculative_replies,
         interrupt_min_ms=config.sessions.interrupt_min_ms,
         backchannel_max_ms=config.sessions.backchannel_max_ms,
         resume_after_backchannel=config.sessions.resume_after_backchannel,

@@ -30,15 +30,15 @@ class EndOfTurn:
     neutral_ms: int = 500
     incomplete_ms: int = 1500
     voters: Sequence[EndOfTurnVoter] = field(default_factory=lambda: (TranscriptCompleteness(),))
+    # Silence after which the pause is transcribed: the words must be in before a turn can end, and a decode
+    # takes 0.2-0.3 s on 2 cores, so the sooner the better. At 60 ms tiny.en made as many word errors as at
+    # 125 or 300 ms (46.6 / 44.7 / 45.9 % on the tuning phone callers, tests/perf/pause_cut_bench.py); at
+    # 30 ms more transcripts lost their punctuation and pauses inside sentences were read for nothing.
+    transcribe_at_ms: int = 60
 
     @property
     def adaptive(self) -> bool:
         return self.complete_ms > 0
-
-    @property
-    def transcribe_at_ms(self) -> int:
-        """Silence after which the pause is transcribed: half-way to the shortest end, so the words are in by then."""
-        return self.complete_ms // 2
 
     @property
     def longest_ms(self) -> int:

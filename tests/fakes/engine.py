@@ -145,6 +145,9 @@ def make_engine(asr=None, llm=None, tts=None, handlers=None, **options) -> Engin
         hangover_ms=options.pop("hangover_ms", 200),
         partial_interval_ms=options.pop("partial_interval_ms", 0),
         endpoint_min_ms=options.pop("endpoint_min_ms", 0),  # fixed hangover unless a test is about endpointing
+        # Scripted fakes answer each call in turn: a reply begun in a pause would take a script meant for a later
+        # turn. Off unless a test is about it (tests/unit/agents/test_speculation.py).
+        speculate=options.pop("speculate", False),
         **options,
     )
 

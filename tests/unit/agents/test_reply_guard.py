@@ -181,3 +181,7 @@ def test_the_rest_of_a_sentence_whose_first_clause_went_ahead_is_judged_with_it(
     assert guard.check("number 5678, arrives on Monday.").reason == "invented"  # about the order, after all
     assert guard.check("We opened in 1998.").ok  # a new sentence is judged on its own
     assert guard.check("Sure,").ok and guard.check("it was founded in 1876.").ok
+    # cut before a number with no clause mark: the splitter says the sentence goes on
+    assert guard.check("Your order will arrive on", goes_on=True).ok
+    assert guard.check("5678 Main Street.").reason == "invented"
+    assert guard.check("The shop opened in", goes_on=False).ok and guard.check("1998 or so.").ok

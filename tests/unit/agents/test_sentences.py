@@ -49,10 +49,27 @@ def test_the_first_piece_is_cut_early_at_its_first_clause_in_spaced_and_unspaced
         ["Votre commande numéro douze,", "passée lundi dernier, a été expédiée."]
     assert split("您的订单已经发货了，预计明天到达，请耐心等待，谢谢您", 2)[0] == "您的订单已经发货了，"
     assert split("Order 1,234 shipped.", 1) == ["Order 1,234 shipped."]  # a thousands comma is no clause
-    assert split("I looked up 1234 and found: the status is shipped, the carrier is UPS.", 5) == [
+    assert split("I looked up 1234 and found: the status is shipped, the carrier is UPS.", 1000) == [
         "I looked up 1234 and found:", "the status is shipped, the carrier is UPS."]
-    assert split("We open at 9:30 tomorrow.", 2) == ["We open at 9:30 tomorrow."]
+    assert split("We open at 9:30 tomorrow.", 2) == ["We open at", "9:30 tomorrow."]  # 9:30's colon is no clause
     assert split("You: Your order 1234 has shipped.", 1) == ["You: Your order 1234 has shipped."]  # a label
+
+
+@pytest.mark.parametrize("step", [1, 4])  # as a model streams it (whole sentences at once are not cut)
+def test_with_no_clause_mark_the_first_piece_is_cut_before_a_number_after_three_words(step):
+    assert split("My opening hours are 9 AM to 5 PM. Call us then.", step) == [
+        "My opening hours are", "9 AM to 5 PM.", "Call us then."]
+    assert split("Delivery usually takes 2-3 days.", step) == ["Delivery usually takes", "2-3 days."]
+    assert split("Order 1234 has shipped.", step) == ["Order 1234 has shipped."]  # too little to say first
+    assert split("It is 5 PM. We open at 9 tomorrow.", step) == ["It is 5 PM.", "We open at 9 tomorrow."]
+    # a clause mark, once written, still goes first; the rest is whole sentences, numbers and all
+    assert split("Sure, we are open from 9 to 5.", step) == ["Sure,", "we are open from 9 to 5."]
+
+
+def test_the_splitter_says_when_its_piece_leaves_the_sentence_open():
+    splitter = SentenceSplitter()
+    assert splitter.push("Your order number is 5") == ["Your order number is"] and splitter.goes_on
+    assert splitter.push("678. It ships") == ["5678."] and not splitter.goes_on
 
 
 def test_a_longer_first_clause_can_be_asked_for():
