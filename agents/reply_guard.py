@@ -82,6 +82,9 @@ def _stem(word: str) -> str:
     return word
 
 
+_QUALIFIER_SPLIT = re.compile(r"[,;:(\[]| - | e\.g\.| such as ")
+
+
 def words(text: str) -> list[str]:
     """Lower-case, lightly stemmed words ("Looking" and "look" match); punctuation and format fields dropped."""
     return [_stem(w) for w in _WORD.findall(_FORMAT_FIELD.sub(" ", text))]
@@ -137,6 +140,10 @@ class ReplyGuard:
             texts.extend(_descriptions(tool.parameters))
         self._names = names
         self._engine = _Source(texts)
+        # What a parameter's description says to the model after the thing itself ("the order number, digits
+        # only"): a reply that says it ("you need to provide the order number, digits only", heard in `parley
+        # bench latency`) reads the engine's instructions aloud, however short the sentence around it.
+        self._qualifiers = [q for tool in tools for d in _descriptions(tool.parameters) if len(q := _qualifier(d)) >= 2]
         self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
         self._numbers: set[str] | None = None
         self._about = frozenset(numbers_about)  # empty: numbers in any sentence are checked
@@ -194,6 +201,8 @@ class ReplyGuard:
         if _ABOUT_CALLER.search(text):
             return Verdict(False, reason="instructions")
         w = words(whole)
+        if any(_contains(w, q) for q in self._qualifiers):
+            return Verdict(False, reason="echo")
         run, coverage = self._engine.copied(w)
         if run >= ECHO_LONG_RUN or (run >= ECHO_MIN_RUN and coverage >= ECHO_COVERAGE):
             return Verdict(False, reason="echo")
@@ -217,6 +226,18 @@ class ReplyGuard:
         A plain-word name ("weather") is only tool talk next to "tool"/"function", caught above."""
         lowered = text.lower()
         return any(name in lowered for name in self._names if not name.isalpha())
+
+
+def _qualifier(description: str) -> list[str]:
+    """The words of a parameter description after the thing it names: "the order number, digits only" ->
+    ["digit", "only"] (stemmed); the split is value_phrase's (agents/tools/spec.py), which asks for the rest."""
+    parts = _QUALIFIER_SPLIT.split(description, maxsplit=1)
+    return words(parts[1]) if len(parts) == 2 else []
+
+
+def _contains(sentence: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return any(sentence[i:i + n] == run for i in range(len(sentence) - n + 1))
 
 
 def _is_instruction(sentence: str) -> bool:

@@ -185,3 +185,14 @@ def test_the_rest_of_a_sentence_whose_first_clause_went_ahead_is_judged_with_it(
     assert guard.check("Your order will arrive on", goes_on=True).ok
     assert guard.check("5678 Main Street.").reason == "invented"
     assert guard.check("The shop opened in", goes_on=False).ok and guard.check("1998 or so.").ok
+
+
+def test_what_a_parameter_description_tells_the_model_is_never_said():
+    # Heard in `parley bench latency`: the model read lookup_order's "the order number, digits only" aloud.
+    guard = ReplyGuard.for_messages([Message("system", PERSONA), Message("user", "Do you ship to Canada?")], specs(),
+                                    PERSONA)
+    said = guard.check("To ship to Canada, you need to provide the order number, digits only.")
+    assert not said.ok and said.reason == "echo"
+    assert guard.check("Could you tell me the order number?").ok  # the thing itself may be asked for
+    assert guard.check("Just the digits, please.").ok
+    assert guard.check("I'll transfer you to +15550100.").ok

@@ -3,7 +3,7 @@
 import asyncio
 import re
 
-from agents.events import ToolCall, TurnEnd, TurnStart
+from agents.events import Interruption, ToolCall, TurnEnd, TurnStart
 from agents.providers.llm.base import TextDelta
 from agents.tools.registry import tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
@@ -145,3 +145,24 @@ async def test_a_reply_waiting_in_a_pause_ends_with_the_session():
     await h.close()
     assert not any(t.get_name().startswith("speculation-") and not t.done() for t in asyncio.all_tasks())
     assert not any(isinstance(e, TurnStart) and e.role == "assistant" for e in events)
+
+
+async def test_an_adopted_reply_is_cut_by_a_barge_in_like_any_other(closing):
+    long_answer = " ".join(f"Sentence number {i} is here." for i in range(1, 13))
+
+    class Talkative(EchoLLM):
+        async def reply(self, messages, tools, options):
+            self.asked.append((messages[-1].content, list(self.events)))
+            yield TextDelta(long_answer)
+
+    llm = Talkative()
+    h = Harness(engine(FakeASR(["hello there", "Stop."]), llm))
+    closing(h)
+    llm.events = h.events
+    await h.say(ms=500, pause_ms=900, realtime=True)
+    await h.wait_for(lambda e: isinstance(e, TurnStart) and e.role == "assistant")
+    await h.say(ms=800, pause_ms=600, realtime=True)  # long enough to be an interruption at once
+    end = await h.wait_for(assistant_end)
+    assert end.interrupted and any(isinstance(e, Interruption) for e in h.events)
+    reply = h.stored()["turn_002"]
+    assert reply.interrupted and reply.text and long_answer.startswith(reply.text) and reply.text != long_answer
