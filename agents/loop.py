@@ -15,6 +15,7 @@ import structlog
 
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
+from agents.keypad import Keypad
 from agents.listening import ENGINE_RATE, Listening, UserTurn
 from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
@@ -28,13 +29,12 @@ from media.vad.detector import SpeechDetector
 
 log = structlog.get_logger(__name__)
 
-DTMF_KEYS = frozenset("0123456789*#ABCD")
 _PREROLL_MS = 300  # audio kept from before speech was confirmed, so ASR hears the first syllable
 _FINISH_TURN_S = 3.0  # how long ending a session waits for the turn in hand to be stored
 _FAILED_TURNS_TO_END = 3  # turns failing in a row (not one slow provider: a broken store) end the session: error
 
 
-class Conversation(Listening):
+class Conversation(Listening, Keypad):
     """One live session. Create it, `start()` it, feed it, and `end()` or `close()` it.
 
     `emit` receives every event in order; `sink` receives the assistant's
@@ -46,7 +46,7 @@ class Conversation(Listening):
                  control: CallControl | None = None, recorder: Recorder | None = None) -> None:
         self.engine = engine
         self.control = control  # the door's hang-up/transfer/DTMF; None: call-control tools say unavailable
-        self._dtmf = ""  # key presses collected for the next DTMF turn
+        self._dtmf = ""  # key presses collected for the next DTMF turn (agents/keypad.py)
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self.settings = settings
         self.history = history
@@ -388,34 +388,7 @@ class Conversation(Listening):
         if limit is not None and self.history.total_turns >= limit:
             await self.end("max_turns")
 
-    # -- call control: key presses in, hang-up out --------------------------------------------------
-
-    def feed_dtmf(self, digit: str) -> None:
-        """One caller key press (0-9 * # A-D). Keys collect until "#" or a pause of `dtmf_pause_ms`,
-        then become a typed user turn "caller pressed 1234#"; a press stops the reply like user_text."""
-        if digit not in DTMF_KEYS:
-            raise ValueError(f"not a DTMF key: {digit!r} (0-9, *, #, A-D)")
-        if self._closing:
-            return
-        self.last_activity = self.engine.clock()
-        if not self._dtmf:
-            self._generation += 1
-            self._barge_in()
-        self._dtmf += digit
-        if self._dtmf_timer is not None:
-            self._dtmf_timer.cancel()
-            self._dtmf_timer = None
-        if digit == "#":
-            self._flush_dtmf()
-        else:
-            loop = asyncio.get_running_loop()
-            self._dtmf_timer = loop.call_later(self.engine.dtmf_pause_ms / 1000, self._flush_dtmf)
-
-    def _flush_dtmf(self) -> None:
-        self._dtmf_timer = None
-        keys, self._dtmf = self._dtmf, ""
-        if keys and not self._closing:
-            self.feed_text(f"caller pressed {keys}")
+    # -- call control: hang-up out (key presses in: agents/keypad.py) --------------------------------
 
     async def _hang_up(self) -> None:
         """end_call: session_ended goes out first (the API door closes on it), then the door hangs up."""

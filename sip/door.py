@@ -17,7 +17,8 @@ import pjsua2 as pj
 import structlog
 
 from agents.events import Event
-from agents.loop import DTMF_KEYS, ENGINE_RATE, Conversation
+from agents.keypad import DTMF_KEYS
+from agents.loop import ENGINE_RATE, Conversation
 from agents.playout import PacedSink
 from agents.ports import CallControlError
 from media.resample import Resampler

@@ -14,7 +14,8 @@ from aiohttp import WSMsgType, web
 
 from agents.errors import Conflict, Forbidden, InvalidRequest
 from agents.events import Event, SessionStarted, Transcript, TurnEnd
-from agents.loop import DTMF_KEYS, ENGINE_RATE
+from agents.keypad import DTMF_KEYS
+from agents.loop import ENGINE_RATE
 from agents.playout import PacedSink
 from agents.ports import CallControlError
 from agents.session import History, turn_number

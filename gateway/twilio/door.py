@@ -22,7 +22,7 @@ from aiohttp import WSMsgType, web
 
 from agents.events import Event, TurnEnd
 from agents.listening import ENGINE_RATE
-from agents.loop import DTMF_KEYS
+from agents.keypad import DTMF_KEYS
 from agents.playout import PacedSink
 from agents.ports import CallControlError
 from gateway.call_session import LiveSession
