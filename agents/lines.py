@@ -10,6 +10,8 @@ HOLD = "Let me look that up."
 SAY_AGAIN = "Sorry, could you say that again?"
 TOOL_FAILED = "Sorry, I could not get that information just now."
 TRANSFERRING = "Transferring your call now."
+# The transfer announced did not go through (refused, busy, no answer): the caller is still with the agent.
+TRANSFER_FAILED = "Sorry, I could not put you through just now. How else can I help?"
 GOODBYE = "Thank you for calling. Goodbye."
 # A tool call lacked a value only the caller can give (agents/tools/runner.py `lacking`). ASK_FOR is
 # filled from the parameter's (English) description, so other languages get ASK_DETAILS instead.
@@ -36,6 +38,14 @@ _TRANSLATIONS: dict[str, dict[str, str]] = {
     TRANSFERRING: {
         "de": "Ich verbinde Sie jetzt.", "es": "Le paso la llamada ahora.", "fr": "Je vous transfère maintenant.",
         "it": "La trasferisco ora.", "nl": "Ik verbind u nu door.", "pt": "Vou transferir a sua chamada agora.",
+    },
+    TRANSFER_FAILED: {
+        "de": "Entschuldigung, die Weiterleitung hat gerade nicht geklappt. Wie kann ich Ihnen sonst helfen?",
+        "es": "Lo siento, ahora mismo no he podido pasarle la llamada. ¿En qué más puedo ayudarle?",
+        "fr": "Désolé, je n'ai pas pu vous transférer pour le moment. Puis-je vous aider autrement ?",
+        "it": "Mi dispiace, non sono riuscito a trasferirla in questo momento. Posso aiutarla in altro modo?",
+        "nl": "Sorry, doorverbinden lukte nu niet. Waarmee kan ik u verder helpen?",
+        "pt": "Desculpe, não consegui transferir a chamada agora. Em que mais posso ajudar?",
     },
     GOODBYE: {
         "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.", "es": "Gracias por su llamada. Adiós.",

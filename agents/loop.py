@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 
 import structlog
 
+from agents.endings import Endings, cancel_ending
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
 from agents.keypad import Keypad
 from agents.listening import ENGINE_RATE, Listening, UserTurn
-from agents.ports import AudioSink, CallControl, CallControlError, EventSink, Recorder, TurnRecord, TurnStore
+from agents.ports import AudioSink, CallControl, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
 from agents.current_reply import CurrentReply
 from agents.reply import Reply, ReplyState
@@ -34,7 +35,7 @@ _FINISH_TURN_S = 3.0  # how long ending a session waits for the turn in hand to 
 _FAILED_TURNS_TO_END = 3  # turns failing in a row (not one slow provider: a broken store) end the session: error
 
 
-class Conversation(Listening, Keypad):
+class Conversation(Listening, Keypad, Endings):
     """One live session. Create it, `start()` it, feed it, and `end()` or `close()` it.
 
     `emit` receives every event in order; `sink` receives the assistant's
@@ -279,9 +280,13 @@ class Conversation(Listening, Keypad):
         await self._check_limit()
 
     async def _greet(self) -> None:
+        await self._say(self.settings.greeting or "")
+
+    async def _say(self, text: str) -> None:
+        """Fixed text, no model, as an assistant turn of its own (the greeting, a transfer that failed)."""
         state = ReplyState(self.history.new_turn_id(), self.engine.clock())
         reply = Reply(self.engine, self.settings, self.sink, self.emit, state)
-        await self._run_reply(state, reply.speak_text(self.settings.greeting or ""), asr_ms=None)
+        await self._run_reply(state, reply.speak_text(text), asr_ms=None)
 
     async def _respond(self, started: float, asr_ms: int | None, endpoint_ms: int | None = None,
                        speculation: Speculation | None = None) -> None:
@@ -360,6 +365,8 @@ class Conversation(Listening, Keypad):
         if state.first_audio_at is None:
             self.emit(TurnStart("assistant", state.turn_id, None))
         text = state.timeline.heard(played_ms) if interrupted else state.timeline.text
+        if state.ending is not None and interrupted:
+            cancel_ending(state)
         record = TurnRecord(
             state.turn_id, "assistant", text, started_at, played_ms, latency_ms=state.latency_ms,
             interrupted=interrupted, tool_calls=state.tool_calls, endpoint_ms=endpoint_ms, asr_ms=asr_ms,
@@ -373,8 +380,8 @@ class Conversation(Listening, Keypad):
                  answer_latency_ms=state.answer_latency_ms, interrupted=interrupted,
                  endpoint_ms=endpoint_ms, asr_ms=asr_ms, llm_first_token_ms=state.llm_first_token_ms,
                  tts_first_audio_ms=state.tts_first_audio_ms)
-        if state.ending == "hang_up" and not interrupted:
-            await self._hang_up()  # end_call, and the goodbye was heard out
+        if state.ending is not None and not interrupted:
+            await self._end_call(state)  # the goodbye (or "transferring you") was heard out
             return
         await self._check_limit()
 
@@ -387,14 +394,3 @@ class Conversation(Listening, Keypad):
         limit = self.settings.max_turns
         if limit is not None and self.history.total_turns >= limit:
             await self.end("max_turns")
-
-    # -- call control: hang-up out (key presses in: agents/keypad.py) --------------------------------
-
-    async def _hang_up(self) -> None:
-        """end_call: session_ended goes out first (the API door closes on it), then the door hangs up."""
-        await self.end("hangup")
-        if self.control is not None:
-            try:
-                await self.control.hang_up("end_call")
-            except CallControlError as exc:
-                log.warning("hang_up_failed", error=str(exc))

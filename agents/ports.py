@@ -77,17 +77,21 @@ class CallControlError(Exception):
 class CallControl(Protocol):
     """What the engine may ask of the call itself; each door implements it for its wire (SPEC §2).
 
-    The engine calls these from the conversation's tasks (built-in tools end_call,
-    transfer_call, send_dtmf). Each returns once the door has done the action or
-    handed it to its transport, and raises CallControlError when it cannot.
+    The engine calls these from the conversation's tasks (built-in tools transfer_call and
+    send_dtmf) and raises CallControlError when the door cannot. Ending the call is not here: the
+    session ends (end_call, a transfer that went through, DELETE, a limit) and the session's runner
+    stores the end and then tells the door to finish (gateway/call_session.py), one path for every door.
     """
 
-    async def hang_up(self, reason: str) -> None:
-        """End the call. Called after the goodbye was heard and session_ended emitted."""
+    def check_transfer(self) -> None:
+        """Raise CallControlError if this call cannot be transferred at all (the api channel, Twilio
+        without REST credentials): transfer_call then fails before the agent says it is transferring."""
 
     async def transfer(self, target: str) -> None:
-        """Move the caller to `target` (E.164 number or sip: URI, already checked against the
-        session's transfer_targets). The door lets audio already queued play out first."""
+        """Move the caller to `target` (E.164 number or sip: URI, already checked against the session's
+        transfer_targets). Called once the reply announcing it has been heard out, like a hang-up.
+        Returns once the call is the target's (the session then ends); CallControlError if it did not
+        go through (refused, busy, no answer): the caller is still on the line and is told so."""
 
     async def send_dtmf(self, digits: str) -> None:
         """Play key presses (0-9 * # A-D) to the far end, e.g. to drive another IVR."""

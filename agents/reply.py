@@ -53,6 +53,7 @@ class ReplyState:
     llm_first_token_ms: int | None = None
     tts_first_audio_ms: int | None = None
     ending: Ending | None = None  # end_call ("hang_up") or a transfer asked for in this reply
+    transfer_to: str | None = None  # the transfer's target (ending "transfer")
     guarded: int = 0  # sentences of model text the reply guard refused (logged as reply_guarded)
 
     @property
@@ -171,7 +172,7 @@ class Reply:
                     questions.append(question)
             if self.context.ending is not None:
                 # end_call, or the caller was transferred: the model's words of this round are the last.
-                self.state.ending = self.context.ending
+                self.state.ending, self.state.transfer_to = self.context.ending, self.context.transfer_to
                 if not said:
                     last = self._line(self.engine.goodbye_line if self.context.ending == "hang_up" else TRANSFER_LINE)
                     sentences.put_nowait(last)

@@ -37,7 +37,11 @@ log = structlog.get_logger(__name__)
 
 
 class Door(CallControl, Protocol):
-    """What a door gives the session it carries, besides its CallControl (hang_up, transfer, send_dtmf)."""
+    """What a door gives the session it carries, besides its CallControl (transfer, send_dtmf).
+
+    A door never ends a session on its own initiative except when its connection is gone (`stop`);
+    every other end (end_call, a transfer that went through, DELETE, a limit) is the session's: the end
+    is stored, then `finish()` tells the door to carry it out."""
 
     sink: AudioSink  # PacedSink, paced by the door's own clock or the far end's reports of what it played
 
@@ -46,7 +50,7 @@ class Door(CallControl, Protocol):
 
     async def finish(self) -> None:
         """The session ended (session_ended was emitted, the end is stored): deliver what is queued,
-        then end the call or close the connection. May be called again (end_call's hang_up): once is enough."""
+        then end the call (unless a transfer took it) or close the connection. Called once."""
 
     async def disconnect(self, message: str) -> None:
         """Drop the connection now (server shutdown, a newer connection took over the session)."""

@@ -34,6 +34,7 @@ log = structlog.get_logger(__name__)
 _DRAIN_MAX_S = 15.0  # longest a hang-up or transfer waits for queued speech to be heard
 _BYE_WAIT_S = 5.0  # longest we wait for our BYE (or CANCEL) to be answered
 _TRANSFER_ANSWER_S = 10.0  # longest we wait for the far end to accept or refuse a REFER
+_TRANSFER_RING_S = 60.0  # then, for its final report (the target answered, was busy, did not answer)
 
 
 def _op(status_code: int = 0, reason: str = "") -> pj.CallOpParam:
@@ -71,7 +72,7 @@ class SipCall:
         self.reason = ""
         self.ringing = False
         self._answered = False  # inbound: we sent 200 OK; outbound: the far end did
-        self._transfer: asyncio.Future | None = None
+        self._transfer: asyncio.Queue[tuple[int, str, bool]] | None = None  # REFER progress: code, reason, final
         self._bye: asyncio.Task | None = None
         self.log = log.bind(channel="sip", call_id=self.call_id, direction=self.direction)
 
@@ -144,18 +145,16 @@ class SipCall:
 
     def _on_transfer_status(self, status_code: int, reason: str, final: bool) -> None:
         self.log.info("sip_transfer_status", status_code=status_code, reason=reason, final=final)
-        if self._transfer is not None and not self._transfer.done():
-            self._transfer.set_result((status_code, reason))
-        if final and 200 <= status_code < 300 and not self.ended.is_set():
-            asyncio.ensure_future(self.hang_up("transferred"))  # the caller is with the target now
+        if self._transfer is not None:
+            self._transfer.put_nowait((status_code, reason, final))
 
     def _on_disconnected(self, status_code: int, reason: str) -> None:
         self.status_code, self.reason = status_code, reason
         self.ua.doors.pop(self.key, None)
         self.detach()
         self.queues.outbound.clear()
-        if self._transfer is not None and not self._transfer.done():
-            self._transfer.set_result((status_code if status_code >= 300 else 487, reason or "call ended"))
+        if self._transfer is not None:
+            self._transfer.put_nowait((status_code if status_code >= 300 else 487, reason or "call ended", True))
         self.ended.set()
         self.log.info("sip_call_ended", status_code=status_code, reason=reason,
                       frames_in=self.queues.frames_in, frames_out=self.queues.frames_out)
@@ -166,20 +165,16 @@ class SipCall:
         """A phone call has no event channel: the session's events are stored, not sent."""
 
     async def finish(self) -> None:
-        """The session ended: whatever is still queued is heard, then BYE."""
-        await self.hang_up("session_ended")
+        """The session ended: whatever is still queued is heard, then BYE (after a transfer: the caller is
+        with the target now). Shielded: the session's runner may be cancelled as the call ends under it."""
+        await self._hang_up("session_ended", drain=True)
 
     async def disconnect(self, message: str) -> None:
         """Hang up now (server shutdown): no waiting for queued speech."""
         await self._hang_up(message, drain=False)
 
-    # -- CallControl ---------------------------------------------------------------------------------
-
-    async def hang_up(self, reason: str) -> None:
-        """BYE once what was queued is heard (end_call's goodbye already was); once, whoever asks first."""
-        await self._hang_up(reason, drain=True)
-
     async def _hang_up(self, reason: str, drain: bool) -> None:
+        """BYE (CANCEL, 480 while ringing); once, whoever asks first (finish, a shutdown)."""
         if self._bye is None:
             self._bye = asyncio.ensure_future(self._send_bye(reason, drain))
         await asyncio.shield(self._bye)
@@ -208,25 +203,41 @@ class SipCall:
         while self.sink.pending_ms() > 0 and not self.ended.is_set() and loop.time() < deadline:
             await asyncio.sleep(0.02)
 
-    async def transfer(self, target: str) -> None:
-        """Blind transfer: REFER to `target` once queued speech is heard; returns when the far end accepted
-        it (it then calls the target; on its success we hang up). CallControlError if it refused."""
+    # -- CallControl ---------------------------------------------------------------------------------
+
+    def check_transfer(self) -> None:
         if self.ended.is_set():
             raise CallControlError("the call has already ended")
+
+    async def transfer(self, target: str) -> None:
+        """Blind transfer (REFER, RFC 3515) once queued speech is heard. Returns when the far end reports
+        that the target answered (the session then ends and we hang up); CallControlError if it refused the
+        REFER or the target did not answer: the caller is back with us. A far end that accepts but never
+        reports is taken to have transferred the call."""
+        self.check_transfer()
         await self._drain()
         uri = dial_uri(target, self.ua.domain or host_part(self.remote_uri))
-        self._transfer = asyncio.get_running_loop().create_future()
+        progress = self._transfer = asyncio.Queue()
         self.log.info("sip_transfer", target=uri)
         try:
             await self.ua.on_call(self.key, lambda call: call.xfer(uri, _op()))
         except Exception as exc:
             raise CallControlError(f"the transfer to {target} could not be sent: {exc}") from None
-        try:
-            status_code, reason = await asyncio.wait_for(asyncio.shield(self._transfer), _TRANSFER_ANSWER_S)
-        except TimeoutError:
-            raise CallControlError("the phone system did not answer the transfer request") from None
-        if status_code >= 300:
-            raise CallControlError(f"the phone system refused the transfer to {target}: {status_code} {reason}")
+        wait_s, accepted = _TRANSFER_ANSWER_S, False
+        while True:
+            try:
+                status_code, reason, final = await asyncio.wait_for(progress.get(), wait_s)
+            except TimeoutError:
+                if accepted:
+                    self.log.warning("sip_transfer_unreported", waited_s=wait_s)
+                    return
+                raise CallControlError("the phone system did not answer the transfer request") from None
+            if status_code >= 300:
+                what = "refused the transfer to" if not accepted else "could not reach"
+                raise CallControlError(f"the phone system {what} {target}: {status_code} {reason}")
+            if final:
+                return
+            wait_s, accepted = _TRANSFER_RING_S, True
 
     async def send_dtmf(self, digits: str) -> None:
         """Key presses to the far end: RFC 2833 events, or SIP INFO when it did not offer them."""

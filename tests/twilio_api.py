@@ -41,6 +41,7 @@ class TwilioApi:
     def __init__(self) -> None:
         self.requests: list[ApiRequest] = []
         self.ended: set[str] = set()  # calls that are over: updating them is a 21220
+        self.refuse_twiml: tuple[int, int, str] | None = None  # (status, code, message) for any new TwiML
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="twilio-api", daemon=True)
@@ -113,6 +114,8 @@ class TwilioApi:
             sid = "CA" + secrets.token_hex(16)
             return web.json_response({"sid": sid, "account_sid": ACCOUNT_SID, "to": record.value("To"),
                                       "from": record.value("From"), "status": "queued"}, status=201)
+        if self.refuse_twiml is not None and record.value("Twiml"):
+            return self._error(*self.refuse_twiml)
         with self._lock:
             if call_sid in self.ended:
                 return self._error(400, 21220, "Call is not in-progress. Cannot redirect.")

@@ -2,6 +2,8 @@
 
 They act through the door's CallControl (agents/ports.py); the engine never learns
 which wire the call is on. What a door cannot do comes back as an error result.
+end_call and transfer_call only mark the reply's ending: the call is ended or
+transferred once the reply's last words have been heard (agents/loop.py).
 """
 
 import re
@@ -62,11 +64,11 @@ async def transfer_call(context: ToolContext, target: str) -> dict:
         listed = ", ".join(context.transfer_targets) or "none"
         raise ToolFailure(f"cannot transfer to {target!r}: it is not an allowed transfer target (allowed: {listed})")
     try:
-        await _control(context).transfer(chosen)
+        _control(context).check_transfer()
     except CallControlError as exc:
         raise ToolFailure(str(exc)) from None
-    context.ending = "transfer"
-    return {"transferred": True, "target": chosen}
+    context.ending, context.transfer_to = "transfer", chosen
+    return {"transferring": True, "target": chosen}
 
 
 @tool(

@@ -24,8 +24,9 @@ class ToolFailure(Exception):
 class ToolContext:
     """One reply's view of its session, shared by the tool calls of that reply.
 
-    `ending` is set by end_call ("hang_up": hang up once the goodbye is heard) and by a
-    transfer that went through ("transfer"): the reply then says no more than its last words.
+    `ending` is set by end_call ("hang_up") and by transfer_call ("transfer", to `transfer_to`): the
+    reply then says no more than its last words, and the conversation ends the call or transfers it
+    once they have been heard (agents/loop.py), or not at all if the caller talks over them.
     """
 
     session_id: str
@@ -33,6 +34,7 @@ class ToolContext:
     control: CallControl | None = None
     transfer_targets: tuple[str, ...] = ()
     ending: Ending | None = None
+    transfer_to: str | None = None
 
 
 def tool(description: str, parameters: dict, *, wants_context: bool = False,

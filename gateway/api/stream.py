@@ -110,31 +110,25 @@ class StreamConnection:
     # -- Door (gateway/call_session.py) -----------------------------------------------------------
 
     async def finish(self) -> None:
-        """The session ended: send what is queued (session_ended last), then close the socket."""
-        await self._finish(b"session ended")
+        """The session ended: send what is queued (session_ended last), then close the socket. Shielded:
+        the session's runner may be cancelled as the socket closes under it."""
+        if self._finishing is None:
+            self._finishing = asyncio.ensure_future(self._flush_and_close(b"session ended"))
+        await asyncio.shield(self._finishing)
 
     async def disconnect(self, message: str) -> None:
         await self.ws.close(message=message.encode())
 
     # -- CallControl: what the engine's call-control tools may do on this channel -----------------
 
-    async def hang_up(self, reason: str) -> None:
-        """end_call: session_ended is already queued; send what is queued, then close the socket."""
-        log.info("hang_up", reason=reason)
-        await self.live.record_end()
-        await self._finish(b"hangup")
+    def check_transfer(self) -> None:
+        raise CallControlError("transferring the call is not available on the api channel")
 
     async def transfer(self, target: str) -> None:
-        raise CallControlError("transferring the call is not available on the api channel")
+        self.check_transfer()
 
     async def send_dtmf(self, digits: str) -> None:
         raise CallControlError("sending key presses is not available on the api channel")
-
-    async def _finish(self, message: bytes) -> None:
-        """Flush the queued events and audio, record the end, close the socket; once, whoever asks first."""
-        if self._finishing is None:
-            self._finishing = asyncio.ensure_future(self._flush_and_close(message))
-        await asyncio.shield(self._finishing)
 
     async def _flush_and_close(self, message: bytes) -> None:
         await self.outbox.close()  # everything queued goes out (session_ended last)

@@ -20,7 +20,7 @@ import time
 import structlog
 from aiohttp import WSMsgType, web
 
-from agents.events import Event, TurnEnd
+from agents.events import Event
 from agents.listening import ENGINE_RATE
 from agents.keypad import DTMF_KEYS
 from agents.playout import PacedSink
@@ -61,10 +61,8 @@ class TwilioStream:
         self.stream_sid: str | None = None
         self.call_sid: str | None = None
         self.outbox = Outbox(self.ws, "twilio", abort=self._abort)
-        self._closing: asyncio.Future | None = None
-        self._hung_up = False
-        self._transfer_to: str | None = None  # transfer_call's target, dialled once the reply is heard
-        self._transferring: asyncio.Task | None = None
+        self._closing: asyncio.Future | None = None  # finish(): the REST hang-up, then the stream's close
+        self._hung_up = False  # by us, or the call is a <Dial>'s after a transfer
         self._noted: dict[str, tuple[float, int]] = {}  # complaint -> (last logged, times since)
 
     # -- wire out ----------------------------------------------------------------------------------
@@ -89,39 +87,36 @@ class TwilioStream:
     # -- Door ---------------------------------------------------------------------------------------
 
     def emit(self, event: Event) -> None:
-        """A phone has no event channel; a transfer waits for the end of the reply that announced it."""
-        if isinstance(event, TurnEnd) and event.role == "assistant" and self._transfer_to is not None:
-            target, self._transfer_to = self._transfer_to, None
-            self._transferring = asyncio.create_task(self._dial(target), name="twilio-transfer")
+        """A phone has no event channel: the session's events are stored, not sent."""
 
     async def finish(self) -> None:
-        """The session ended: hang the call up (unless a transfer took it) and close the stream."""
-        if self._transferring is not None:
-            await asyncio.gather(self._transferring, return_exceptions=True)
-        await self._hang_up_call()
-        await self._close(b"session ended")
+        """The session ended: hang the call up through the REST API (unless a transfer took it), then
+        close the stream. Shielded: the session's runner is cancelled once the stream closes under it."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._hang_up_and_close())
+        await asyncio.shield(self._closing)
 
     async def disconnect(self, message: str) -> None:
         await self.ws.close(message=message.encode())
 
     # -- CallControl --------------------------------------------------------------------------------
 
-    async def hang_up(self, reason: str) -> None:
-        """end_call, after the goodbye was heard: REST hang-up; closing the stream ends the call too."""
-        log.info("hang_up", reason=reason)
-        if self.live is not None:
-            await self.live.record_end()
-        await self._hang_up_call()
-        await self._close(b"hangup")
-
-    async def transfer(self, target: str) -> None:
-        """Redirect the call to <Dial>target</Dial> once the current reply (the "transferring you" line)
-        has been heard: a redirect stops the stream at once, and with it anything still to be said."""
+    def check_transfer(self) -> None:
         if self.rest is None or self.call_sid is None:
             raise CallControlError("transferring needs Twilio's REST API: set PARLEY_TWILIO_ACCOUNT_SID and "
                                    "PARLEY_TWILIO_AUTH_TOKEN")
-        self._transfer_to = target
-        log.info("transfer_requested", target=target)
+
+    async def transfer(self, target: str) -> None:
+        """Redirect the call to <Dial>target</Dial> (the "transferring you" line has been heard: a redirect
+        stops the stream at once). Twilio takes the call from here; whether the target answers is the <Dial>'s."""
+        self.check_transfer()
+        assert self.rest is not None and self.call_sid is not None
+        try:
+            await self.rest.redirect(self.call_sid, twiml.dial(target))
+        except TwilioApiError as exc:
+            raise CallControlError(f"Twilio refused the transfer to {target}: {exc}") from None
+        self._hung_up = True  # the call is the <Dial>'s now: ending the session must not hang it up
+        log.info("transferred", target=target)
 
     async def send_dtmf(self, digits: str) -> None:
         """Media Streams has no key-press message: the keys go out in-band, as the tones a phone makes,
@@ -134,15 +129,6 @@ class TwilioStream:
             raise CallControlError(str(exc)) from None
         log.info("dtmf_sent", digits=digits)
 
-    async def _dial(self, target: str) -> None:
-        assert self.rest is not None and self.call_sid is not None
-        try:
-            await self.rest.redirect(self.call_sid, twiml.dial(target))
-            self._hung_up = True  # the call is the <Dial>'s now: ending the session must not hang it up
-            log.info("transferred", target=target)
-        except TwilioApiError as exc:
-            log.error("transfer_failed", target=target, error=str(exc))
-
     async def _hang_up_call(self) -> None:
         if self._hung_up or self.rest is None or self.call_sid is None:
             return  # without REST credentials, closing the stream ends the call (no TwiML follows it)
@@ -152,15 +138,10 @@ class TwilioStream:
         except TwilioApiError as exc:
             log.warning("hang_up_failed", error=str(exc))
 
-    async def _close(self, message: bytes) -> None:
-        """Send what is queued, then close the stream; once, whoever asks first."""
-        if self._closing is None:
-            self._closing = asyncio.ensure_future(self._flush_and_close(message))
-        await asyncio.shield(self._closing)
-
-    async def _flush_and_close(self, message: bytes) -> None:
-        await self.outbox.close()
-        await self.ws.close(message=message)
+    async def _hang_up_and_close(self) -> None:
+        await self._hang_up_call()
+        await self.outbox.close()  # what is queued goes out first
+        await self.ws.close(message=b"session ended")
 
     # -- wire in ------------------------------------------------------------------------------------
 
@@ -174,7 +155,7 @@ class TwilioStream:
                 await self.live.stop("hangup")  # a phone call that lost its stream is over
             else:
                 await self.sink.aclose()
-            await asyncio.gather(self.outbox.close(), *(t for t in (self._closing, self._transferring) if t is not None),
+            await asyncio.gather(self.outbox.close(), *(t for t in (self._closing,) if t is not None),
                                  return_exceptions=True)
             await self.ws.close()
         return self.ws

@@ -15,6 +15,7 @@ class Harness:
 
     def __init__(self, engine, control=None, **settings) -> None:
         self.events = []
+        self.sent_by_event: list[tuple[int, float]] = []  # per event: frames sent before it, and when it came
         self.frames: list[bytes] = []
         self.first_frame_at: float | None = None
         self.store = MemoryStore()
@@ -24,9 +25,17 @@ class Harness:
         self.settings = SessionSettings(**{**defaults, **settings})
         self.history = History()
         self.control = control(self) if control is not None else None
-        self.conversation = Conversation(engine, self.settings, self.history, self.sink, self.events.append,
+        self.conversation = Conversation(engine, self.settings, self.history, self.sink, self._emit,
                                          self.store, control=self.control)
         self.conversation.start()
+
+    def _emit(self, event) -> None:
+        self.events.append(event)
+        self.sent_by_event.append((len(self.frames), time.monotonic()))
+
+    def sent_before(self, event) -> tuple[int, float]:
+        """How many frames had been sent when `event` was emitted, and when it was."""
+        return self.sent_by_event[next(i for i, e in enumerate(self.events) if e is event)]
 
     def _send(self, frame: bytes) -> None:
         now = time.monotonic()

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from agents.lines import TRANSFER_FAILED
+from agents.reply import TRANSFER_LINE
 from tests.integration.sip.conftest import pcm_wav, sipp_dir
 from tests.integration.sip.gateway import call_ids
 from tests.integration.sip.scripted_llm import DTMF_DIGITS
@@ -43,7 +45,18 @@ def test_transfer_call_sends_a_refer_and_hangs_up_once_the_target_answered(contr
     refer = run.messages.split("REFER sip:caller@", 1)[1]
     assert re.search(r"^Refer-To: <?sip:\+15550100@127\.0\.0\.1>?", refer, re.MULTILINE)
     [transfer] = tool_calls(session)
-    assert transfer["name"] == "transfer_call" and transfer["result"] == {"transferred": True, "target": "+15550100"}
+    assert transfer["name"] == "transfer_call" and transfer["result"] == {"transferring": True, "target": "+15550100"}
+    last = session["history"][-1]
+    assert last["text"] == TRANSFER_LINE and not last["interrupted"]  # heard out before the REFER
+
+
+def test_a_transfer_to_a_busy_target_is_said_and_the_call_stays_up(control_gateway, tmp_path):
+    run = run_sipp("transfer_busy", control_gateway.target, sipp_dir(tmp_path, "Put me through to the front desk."),
+                   service=CONTROL)
+    session = answered_session(control_gateway, run)  # REFER accepted, NOTIFY 486, no BYE from us: the caller's
+    assert [t["text"] for t in session["history"] if t["role"] == "assistant"][-2:] == [TRANSFER_LINE, TRANSFER_FAILED]
+    assert not session["history"][-1]["interrupted"]  # the caller heard it out before hanging up
+    assert session["end_reason"] == "hangup"
 
 
 def test_send_dtmf_plays_key_presses_to_the_caller(control_gateway, tmp_path):

@@ -5,9 +5,11 @@ import time
 
 import pytest
 
+from agents import lines
 from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnStart
 from agents.ports import CallControlError
 from agents.providers.llm.base import ToolCallStarting
+from agents.endings import ENDING_CANCELLED
 from agents.reply import INTERRUPTED_TOOL_ERROR, TRANSFER_LINE
 from agents.tools.registry import ToolRegistry, tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
@@ -25,27 +27,29 @@ LOOKUP = ToolDefinition("lookup_order", "Look up an order", normalise_parameters
 
 
 class FakeControl:
-    """Records what the engine asked of the door, and when."""
+    """Records what the engine asked of the door, and what had been sent and emitted by then."""
 
-    def __init__(self, events: list, frames: list, refuse: str | None = None) -> None:
+    def __init__(self, events: list, frames: list, refuse: str | None = None,
+                 fail_transfer: str | None = None) -> None:
         self.calls: list[tuple] = []
         self.events = events
         self.frames = frames
-        self.refuse = refuse
-        self.hung_up_at: float | None = None
-        self.frames_at_hang_up = 0
-        self.events_at_hang_up: list = []
+        self.refuse = refuse  # the door cannot do it at all (the api channel)
+        self.fail_transfer = fail_transfer  # it tries, and the target is busy
+        self.frames_at_transfer = 0
+        self.events_at_transfer: list = []
 
-    async def hang_up(self, reason: str) -> None:
-        self.calls.append(("hang_up", reason))
-        self.hung_up_at = time.monotonic()
-        self.frames_at_hang_up = len(self.frames)
-        self.events_at_hang_up = list(self.events)
-
-    async def transfer(self, target: str) -> None:
+    def check_transfer(self) -> None:
         if self.refuse:
             raise CallControlError(self.refuse)
+
+    async def transfer(self, target: str) -> None:
+        self.check_transfer()
         self.calls.append(("transfer", target))
+        self.frames_at_transfer = len(self.frames)
+        self.events_at_transfer = list(self.events)
+        if self.fail_transfer:
+            raise CallControlError(self.fail_transfer)
 
     async def send_dtmf(self, digits: str) -> None:
         if self.refuse:
@@ -54,8 +58,9 @@ class FakeControl:
 
 
 class Call(Harness):
-    def __init__(self, engine, control: bool = True, refuse: str | None = None, **settings) -> None:
-        make = (lambda h: FakeControl(h.events, h.frames, refuse)) if control else None
+    def __init__(self, engine, control: bool = True, refuse: str | None = None, fail_transfer: str | None = None,
+                 **settings) -> None:
+        make = (lambda h: FakeControl(h.events, h.frames, refuse, fail_transfer)) if control else None
         super().__init__(engine, control=make, **{"session_id": "conv_tools", **settings})
 
 
@@ -70,7 +75,7 @@ async def calls():
 # -- end_call ----------------------------------------------------------------------------------------
 
 
-async def test_end_call_says_goodbye_then_hangs_up_after_the_audio_has_played(calls):
+async def test_end_call_says_goodbye_then_ends_the_session_after_the_audio_has_played(calls):
     tts = FakeTTS()
     tts.ms_per_word = 100
     llm = FakeLLM([["Thanks for calling, have a lovely day! ", tool_call("end_call")]])
@@ -83,12 +88,13 @@ async def test_end_call_says_goodbye_then_hangs_up_after_the_audio_has_played(ca
     # the model's own goodbye (its first clause said first), nothing more
     assert tts.spoken == ["Thanks for calling,", "have a lovely day!"]
     assert len(llm.calls) == 1  # no second round after end_call
-    assert c.control.calls == [("hang_up", "end_call")]
-    # the door hung up only after every frame of the goodbye was sent and heard (7 words, 700 ms)
-    assert c.control.frames_at_hang_up == len(c.frames) == 35
-    assert c.control.hung_up_at - c.first_frame_at >= 0.68
-    # ... and after the turn was stored and session_ended was emitted
-    assert [e.type for e in c.control.events_at_hang_up][-3:] == ["transcript", "turn_end", "session_ended"]
+    assert c.control.calls == []  # the door is not asked: it hangs up when the session's end is stored
+    # the session ended only after every frame of the goodbye was sent and heard (7 words, 700 ms)...
+    frames, at = c.sent_before(ended)
+    assert frames == len(c.frames) == 35
+    assert at - c.first_frame_at >= 0.68
+    # ... and after the turn was stored and its turn_end emitted
+    assert [e.type for e in c.events][-3:] == ["transcript", "turn_end", "session_ended"]
     turn = c.stored()["turn_002"]
     assert turn.text == "Thanks for calling, have a lovely day!" and not turn.interrupted
     assert turn.tool_calls[0].name == "end_call" and turn.tool_calls[0].error is None
@@ -105,10 +111,9 @@ async def test_end_call_without_words_says_the_goodbye_line_and_no_hold_line(cal
     await c.wait_for(lambda e: isinstance(e, SessionEnded))
     assert tts.spoken == ["Goodbye from Acme."]  # not "Let me look that up."
     assert c.stored()["turn_002"].text == "Goodbye from Acme."
-    assert c.control.calls == [("hang_up", "end_call")]
 
 
-async def test_talking_over_the_goodbye_keeps_the_call_going(calls):
+async def test_talking_over_the_goodbye_keeps_the_call_going_and_the_stored_call_says_so(calls):
     long_goodbye = "Goodbye then. " + " ".join(f"Here is farewell sentence {i}." for i in range(10))
     llm = FakeLLM([[long_goodbye, tool_call("end_call")], ["Of course, what else?"]])
     c = Call(make_engine(FakeASR(), llm), tools=(END_CALL,))
@@ -119,9 +124,13 @@ async def test_talking_over_the_goodbye_keeps_the_call_going(calls):
     c.conversation.feed_text("wait, one more thing")
     await c.wait_for(lambda e: isinstance(e, Interruption))
     await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
-    assert c.control.calls == []
     assert not any(isinstance(e, SessionEnded) for e in c.events)
-    assert c.stored()["turn_002"].interrupted
+    goodbye = c.stored()["turn_002"]
+    assert goodbye.interrupted
+    [call] = goodbye.tool_calls
+    assert call.name == "end_call" and call.result is None and call.error == ENDING_CANCELLED
+    # the next reply is told the call was not ended
+    assert any(m.role == "tool" and "call goes on" in m.content for m in llm.calls[1])
 
 
 async def test_end_call_without_a_door_control_still_ends_the_session(calls):
@@ -135,16 +144,61 @@ async def test_end_call_without_a_door_control_still_ends_the_session(calls):
 # -- transfer_call and send_dtmf ----------------------------------------------------------------------
 
 
-async def test_transfer_goes_only_to_allowed_targets(calls):
+async def test_transfer_goes_to_the_allowed_target_once_the_line_was_heard_then_the_session_ends(calls):
     llm = FakeLLM([[tool_call("transfer_call", target="+1 (555) 010-0200")]])
     c = Call(make_engine(FakeASR(), llm), tools=(TRANSFER,), transfer_targets=("+15550100200", "sip:desk@pbx"))
     calls(c)
     c.conversation.feed_text("Put me through to a person.")
-    await c.wait_for(assistant_end)
+    ended = await c.wait_for(lambda e: isinstance(e, SessionEnded))
     assert c.control.calls == [("transfer", "+15550100200")]  # the allowed target as configured
     result = next(e for e in c.events if isinstance(e, ToolResult))
-    assert result.result == {"transferred": True, "target": "+15550100200"} and result.error is None
-    assert c.stored()["turn_002"].text == TRANSFER_LINE and len(llm.calls) == 1
+    assert result.result == {"transferring": True, "target": "+15550100200"} and result.error is None
+    turn = c.stored()["turn_002"]
+    assert turn.text == TRANSFER_LINE and not turn.interrupted and len(llm.calls) == 1
+    # dialled after every frame of "Transferring your call now." was sent and its turn stored
+    assert c.control.frames_at_transfer == len(c.frames) == turn.duration_ms // 20
+    assert [e.type for e in c.control.events_at_transfer][-2:] == ["transcript", "turn_end"]
+    assert ended.reason == "hangup" and c.events[-1] is ended
+
+
+async def test_a_transfer_that_does_not_go_through_is_said_and_the_conversation_goes_on(calls):
+    llm = FakeLLM([[tool_call("transfer_call", target="sip:desk@pbx")], ["Sure, I can help with that."]])
+    c = Call(make_engine(FakeASR(), llm), fail_transfer="the phone system could not reach sip:desk@pbx: 486 Busy Here",
+             tools=(TRANSFER,), transfer_targets=("sip:desk@pbx",))
+    calls(c)
+    c.conversation.feed_text("Put me through to the desk.")
+    await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_003")
+    assert c.control.calls == [("transfer", "sip:desk@pbx")]
+    assert [c.stored()[t].text for t in ("turn_002", "turn_003")] == [TRANSFER_LINE, lines.TRANSFER_FAILED]
+    c.conversation.feed_text("Then tell me my balance.")
+    await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_005")
+    assert c.stored()["turn_005"].text == "Sure, I can help with that."
+    assert not any(isinstance(e, SessionEnded) for e in c.events)
+
+
+async def test_a_failed_transfer_is_said_in_the_sessions_language(calls):
+    llm = FakeLLM([[tool_call("transfer_call", target="sip:desk@pbx")]])
+    c = Call(make_engine(FakeASR(), llm), fail_transfer="486 Busy Here", tools=(TRANSFER,),
+             transfer_targets=("sip:desk@pbx",), language="de")
+    calls(c)
+    c.conversation.feed_text("Verbinden Sie mich bitte.")
+    await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_003")
+    assert c.stored()["turn_003"].text == lines.in_language(lines.TRANSFER_FAILED, "de") != lines.TRANSFER_FAILED
+
+
+async def test_talking_over_the_transfer_line_keeps_the_caller_here(calls):
+    long_line = "I will transfer you to our front desk now. " + " ".join(f"Note number {i}." for i in range(10))
+    llm = FakeLLM([[long_line, tool_call("transfer_call", target="sip:desk@pbx")], ["Of course, go on."]])
+    c = Call(make_engine(FakeASR(), llm), tools=(TRANSFER,), transfer_targets=("sip:desk@pbx",))
+    calls(c)
+    c.conversation.feed_text("A person please.")
+    await c.wait_for(lambda e: isinstance(e, TurnStart) and e.role == "assistant")
+    await asyncio.sleep(0.3)
+    c.conversation.feed_text("no wait, you can help me")
+    await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
+    assert c.control.calls == []  # nothing dialled
+    [call] = c.stored()["turn_002"].tool_calls
+    assert call.name == "transfer_call" and call.error == ENDING_CANCELLED
 
 
 async def test_transfer_to_a_target_not_allowed_is_an_error_result_and_nothing_is_dialled(calls):
@@ -172,7 +226,7 @@ async def test_a_door_that_cannot_transfer_or_send_keys_gives_error_results(call
     await c.wait_for(assistant_end)
     errors = [e.error for e in c.events if isinstance(e, ToolResult)]
     assert errors == ["not available on the api channel"] * 2
-    assert c.stored()["turn_002"].text == "I cannot do that here."
+    assert c.stored()["turn_002"].text == "I cannot do that here."  # it never said it was transferring
 
 
 async def test_send_dtmf_plays_keys_and_refuses_bad_ones(calls):

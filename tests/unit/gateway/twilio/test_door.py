@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agents.lines import TRANSFER_FAILED
 from agents.reply import TRANSFER_LINE
 from gateway.storage import RouteRecord
 from media.dtmf import GAP_MS, TONE_MS
@@ -132,6 +133,28 @@ async def test_transfer_redirects_the_call_to_dial_once_the_line_was_heard(gatew
     assert played_then >= turns[-1].duration_ms - 20  # "transferring you" was heard before the redirect
     assert record.end_reason == "hangup"
     assert len(twilio_api.for_call(phone.call_sid)) == 1  # no hang-up after: the call is the <Dial>'s
+
+
+@pytest.mark.parametrize("persona", [{"voice_id": "fake_voice", "system_prompt": "Be brief.",
+                                      "tools": [{"name": "transfer_call"}], "transfer_targets": ["+15550100"]}])
+async def test_a_transfer_twilio_refuses_is_said_to_the_caller_and_the_call_goes_on(gateway, twilio_api, persona):
+    gateway.asr.transcripts = ["a person please", "then what are your hours"]
+    gateway.llm.scripts = [[tool_call("transfer_call", target="+15550100")], ["We open at nine."]]
+    twilio_api.refuse_twiml = (400, 13223, "Dial: Invalid phone number format")
+    async with gateway.phone() as phone:
+        await phone.ring()
+        await phone.connect()
+        phone.say(speech(400, RATE))
+        await twilio_api.wait_for(lambda r: r.call_sid == phone.call_sid, timeout=10)
+        turns = await wait_for(lambda: _with(history(gateway, phone.session_id), 3), what="the apology")
+        await phone.wait_quiet(quiet_s=0.5, timeout=10)
+        phone.say(speech(400, RATE))
+        turns = await wait_for(lambda: _with(history(gateway, phone.session_id), 5), what="the next answer")
+        record = await gateway.storage.get_session(phone.session_id)
+    assert [t.text for t in turns[1:]] == [TRANSFER_LINE, TRANSFER_FAILED, "then what are your hours",
+                                           "We open at nine."]
+    assert record.status == "active"  # the caller was still on the line
+    assert len(twilio_api.for_call(phone.call_sid)) == 1  # the redirect tried, no hang-up
 
 
 @pytest.mark.parametrize("persona", [{"voice_id": "fake_voice", "system_prompt": "Be brief.",
