@@ -1,9 +1,9 @@
 """The shared, loaded-once parts every conversation of a process uses."""
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agents.clock import loop_time
 from agents.line_cache import OPENERS_KEPT, LineCache
 from agents.lines import GOODBYE, HOLD
 
@@ -56,5 +56,5 @@ class Engine:
     dtmf_pause_ms: int = 1500  # key presses end with "#" or after this long without another key
     goodbye_line: str = GOODBYE  # end_call's words when the model gave none
     # Seconds on a monotonic clock: every duration the engine measures or waits out reads it (the event loop's
-    # own clock by default, so a test may run the engine on a virtual one).
-    clock: Callable[[], float] = time.monotonic
+    # own clock, agents/clock.py, so a test may run the engine on a virtual one).
+    clock: Callable[[], float] = loop_time

@@ -20,10 +20,10 @@ player still holds: the playback position is then what it actually took.
 """
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Callable
 
+from agents.clock import loop_time
 from agents.ports import Playout
 from media.audioop_lib import audioop
 from media.format import SAMPLE_WIDTH, frame_bytes
@@ -34,8 +34,9 @@ _LEVEL_WINDOW_S = 0.6  # echo comes back this long after a frame is sent, at mos
 class PacedSink:
     def __init__(self, sample_rate: int, send: Callable[[bytes], None], on_clear: Callable[[], None] | None = None,
                  frame_ms: int = 20, lead_ms: int = 120, tick_ms: int = 40,
-                 unheard_ms: Callable[[], int] | None = None) -> None:
+                 unheard_ms: Callable[[], int] | None = None, clock: Callable[[], float] = loop_time) -> None:
         self.sample_rate = sample_rate
+        self._clock = clock  # the loop's time, as the engine's and asyncio.sleep's (agents/clock.py)
         self.frame_ms = frame_ms
         self._frame_bytes = frame_bytes(sample_rate, frame_ms)
         self._send = send
@@ -92,14 +93,14 @@ class PacedSink:
         if self._paused_at_ms is not None:
             return self._paused_at_ms
         if self._reported_ms is not None:
-            heard = self._reported_ms + (time.monotonic() - self._reported_at) * 1000
+            heard = self._reported_ms + (self._clock() - self._reported_at) * 1000
             return max(0, min(round(heard), self._segment_sent_ms))
         if self._unheard_ms is not None:
             # Frames of an earlier reply still queued ahead of this one count too: exact for a FIFO.
             return max(0, self._segment_sent_ms - self._unheard_ms())
         if self._segment_first_send is None:
             return 0
-        heard = round((time.monotonic() - self._segment_first_send) * 1000)
+        heard = round((self._clock() - self._segment_first_send) * 1000)
         return max(0, min(self._segment_sent_ms, heard))
 
     async def played(self, segment: int) -> Playout:
@@ -153,15 +154,15 @@ class PacedSink:
         at = self._paused_at_ms
         self._paused_at_ms = None
         if self._segment_first_send is not None:
-            self._segment_first_send = time.monotonic() - at / 1000  # the playback clock restarts at `at`
+            self._segment_first_send = self._clock() - at / 1000  # the playback clock restarts at `at`
         if self._reported_ms is not None:
-            self._reported_ms, self._reported_at = at, time.monotonic()
+            self._reported_ms, self._reported_at = at, self._clock()
         self._wake.set()
         self._ensure_clock()
 
     def output_level(self) -> int:
         """The loudest frame (pcm16 RMS) sent in the last ~0.6 s; 0 when the line has been quiet."""
-        levels, horizon = self._levels, time.monotonic() - _LEVEL_WINDOW_S
+        levels, horizon = self._levels, self._clock() - _LEVEL_WINDOW_S
         while levels and levels[0][0] < horizon:
             levels.popleft()
         return max((rms for _, rms in levels), default=0)
@@ -170,7 +171,7 @@ class PacedSink:
 
     def note_played(self, played_ms: int) -> None:
         """The far end says how much of the current reply it has played (client `playback`, Twilio marks)."""
-        self._reported_ms, self._reported_at = max(0, int(played_ms)), time.monotonic()
+        self._reported_ms, self._reported_at = max(0, int(played_ms)), self._clock()
 
     async def aclose(self) -> None:
         if self._task is not None:
@@ -215,14 +216,15 @@ class PacedSink:
                     continue
                 await self._wake.wait()
                 continue
-            now = time.monotonic()
+            now = self._clock()
             if started is None:
                 started, sent_in_burst = now, 0
-            due = int((now - started) * 1000 / self.frame_ms) + self._lead_frames
+            # Whole milliseconds first: 0.04 s on a clock reading 1e5 s is 39.99999 ms, one frame short.
+            due = round((now - started) * 1000) // self.frame_ms + self._lead_frames
             while sent_in_burst < due and len(self._queue) >= self._frame_bytes:
                 frame = bytes(self._queue[: self._frame_bytes])
                 del self._queue[: self._frame_bytes]
-                now = time.monotonic()
+                now = self._clock()
                 if self._segment_first_send is None:
                     self._segment_first_send = now
                 self._send(frame)

@@ -1,7 +1,7 @@
 """A Conversation wired to a real PacedSink and scripted providers, for engine tests."""
 
 import asyncio
-import time
+from agents.clock import loop_time
 
 from agents.events import TurnEnd
 from agents.loop import Conversation
@@ -31,14 +31,14 @@ class Harness:
 
     def _emit(self, event) -> None:
         self.events.append(event)
-        self.sent_by_event.append((len(self.frames), time.monotonic()))
+        self.sent_by_event.append((len(self.frames), loop_time()))
 
     def sent_before(self, event) -> tuple[int, float]:
         """How many frames had been sent when `event` was emitted, and when it was."""
         return self.sent_by_event[next(i for i, e in enumerate(self.events) if e is event)]
 
     def _send(self, frame: bytes) -> None:
-        now = time.monotonic()
+        now = loop_time()
         if self.first_frame_at is None:
             self.first_frame_at = now
         self.frames.append(frame)

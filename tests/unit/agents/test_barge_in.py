@@ -9,6 +9,8 @@ from media.audioop_lib import audioop
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, silence, speech
 from tests.fakes.harness import Harness, assistant_end
 
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
+
 LONG_REPLY = " ".join(f"Sentence number {i} is here." for i in range(1, 13))  # 12 x 250 ms of fake speech
 
 
@@ -28,7 +30,7 @@ async def test_mm_hmm_over_the_reply_pauses_it_then_it_plays_on(closing):
         h.conversation.feed_audio(speech(400)[i:i + 640])
     assert h.sink.paused  # stopped within the guard, while the caller still talks
     paused_frames = len(h.frames)
-    assert paused_frames - sent_before <= 4  # nothing more went out than the lead
+    assert paused_frames == sent_before  # held at the sound's onset: not one more frame went out
     await h.say(ms=0, pause_ms=300)
     end = await h.wait_for(assistant_end, timeout=10)
     assert not end.interrupted and not any(isinstance(e, Interruption) for e in h.events)
@@ -264,7 +266,7 @@ async def test_a_finished_question_ends_the_turn_after_a_short_pause(closing):
     await h.say(ms=600, pause_ms=900, realtime=True)
     await h.wait_for(assistant_end)
     reply = h.store.turns[-1][1]
-    assert 200 <= reply.endpoint_ms < 450  # not the 500 ms hangover
+    assert reply.endpoint_ms == 200  # endpoint_min_ms, not the 500 ms hangover
 
 
 async def test_digits_read_slowly_are_not_cut_off(closing):
@@ -279,7 +281,7 @@ async def test_digits_read_slowly_are_not_cut_off(closing):
     await h.wait_for(assistant_end)
     user_turns = [t for _, t in h.store.turns if t.role == "user"]
     assert [t.text for t in user_turns] == [digits] and len(llm.calls) == 1
-    assert h.store.turns[-1][1].endpoint_ms >= 1400  # the chosen delay is reported
+    assert h.store.turns[-1][1].endpoint_ms == 1500  # endpoint_max_ms after digits, and reported
 
 
 async def test_with_a_fixed_hangover_slow_digits_are_cut(closing):
@@ -299,7 +301,7 @@ async def test_a_pause_mid_sentence_gets_the_usual_wait(closing):
     closing(h)
     await h.say(ms=500, pause_ms=900, realtime=True)
     await h.wait_for(assistant_end)
-    assert 500 <= h.store.turns[-1][1].endpoint_ms < 800
+    assert h.store.turns[-1][1].endpoint_ms == 500  # the hangover: words that may go on
 
 
 async def test_tts_is_not_needed_for_the_tests_above():
@@ -348,7 +350,7 @@ async def test_hanging_up_mid_reply_still_stores_what_was_heard(closing):
     stored = {t.turn_id: t for _, t in h.store.turns}
     reply = stored["turn_002"]
     assert reply.interrupted and reply.text and LONG_REPLY.startswith(reply.text) and reply.text != LONG_REPLY
-    assert 300 <= reply.duration_ms <= 1000
+    assert reply.duration_ms == 410  # heard in the 400 ms it played, plus the frame in flight
     assert h.types()[-1] == "session_ended:"
 
 

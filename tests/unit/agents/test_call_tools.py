@@ -1,11 +1,11 @@
 """Tools that never hang a call: end_call, transfer_call, send_dtmf, cancel_on_interrupt, and key presses in."""
 
 import asyncio
-import time
 
 import pytest
 
 from agents import lines
+from agents.clock import loop_time
 from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnStart
 from agents.ports import CallControlError
 from agents.providers.llm.base import ToolCallStarting
@@ -15,6 +15,8 @@ from agents.tools.registry import ToolRegistry, tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, tool_call
 from tests.fakes.harness import Harness, assistant_end
+
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
 
 
 def builtin(name: str) -> ToolDefinition:
@@ -92,7 +94,7 @@ async def test_end_call_says_goodbye_then_ends_the_session_after_the_audio_has_p
     # the session ended only after every frame of the goodbye was sent and heard (7 words, 700 ms)...
     frames, at = c.sent_before(ended)
     assert frames == len(c.frames) == 35
-    assert at - c.first_frame_at >= 0.68
+    assert round((at - c.first_frame_at) * 1000) == 720  # heard out at 700 ms, seen on the sink's next 40 ms tick
     # ... and after the turn was stored and its turn_end emitted
     assert [e.type for e in c.events][-3:] == ["transcript", "turn_end", "session_ended"]
     turn = c.stored()["turn_002"]
@@ -275,7 +277,7 @@ async def test_barge_in_during_a_tool_call_honours_cancel_on_interrupt(calls, ca
     c.conversation.feed_text("Find red shoes.")
     await c.wait_for(lambda e: isinstance(e, ToolCall))
     await c.wait_for(lambda e: isinstance(e, TurnStart) and e.role == "assistant")  # the hold line
-    interrupted_at = time.monotonic()
+    interrupted_at = loop_time()
     c.conversation.feed_text("Actually, forget it.")
     await c.wait_for(lambda e: assistant_end(e) and e.turn_id == "turn_004")
     stored = c.stored()["turn_002"]
@@ -283,13 +285,16 @@ async def test_barge_in_during_a_tool_call_honours_cancel_on_interrupt(calls, ca
     result = next(e for e in c.events if isinstance(e, ToolResult))
     answer_started = next(e for e in c.events if isinstance(e, TurnStart) and e.turn_id == "turn_004")
     assert c.events.index(result) < c.events.index(answer_started)
+    searching = next(e for e in c.events if isinstance(e, ToolCall))
+    answer_at, search_at = c.sent_before(answer_started)[1], c.sent_before(searching)[1]
+    # cancelled: the answer starts as the caller stops talking; kept: once the 1 s search is over
+    assert round((answer_at - (interrupted_at if cancel else search_at + 1.0)) * 1000) == 0
     context = llm.calls[-1]
     tool_message = next(m for m in context if m.role == "tool")
     if cancel:
         assert happened == ["started", "cancelled"]
         assert result.error == INTERRUPTED_TOOL_ERROR and stored.tool_calls[0].error == INTERRUPTED_TOOL_ERROR
         assert "cancelled" in tool_message.content  # the model knows the search never finished
-        assert time.monotonic() - interrupted_at < 0.9  # the caller did not wait for the search
     else:
         assert happened == ["started", "finished"]  # ran once, to the end
         assert result.result == {"hits": 3} and stored.tool_calls[0].result == {"hits": 3}

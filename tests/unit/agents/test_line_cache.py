@@ -1,7 +1,11 @@
 """Fixed lines are synthesised once per voice and rate."""
 
+import pytest
+
 from agents.line_cache import LineCache
 from agents.providers.tts.base import AudioChunk
+
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
 
 
 class CountingTTS:

@@ -2,12 +2,15 @@
 recogniser still hears the line as it came); a denoiser that fails mid-call, or none at all, leaves the audio
 as it came and the call going on."""
 
+import pytest
 from structlog.testing import capture_logs
 
 from agents.events import TurnEnd
 from media.audioop_lib import audioop
 from tests.fakes.engine import FakeASR, FakeLLM, make_engine, speech
 from tests.fakes.harness import Harness, assistant_end
+
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
 
 
 class Muting:

@@ -1,9 +1,13 @@
 """PacedSink: speech goes out at real time a little ahead, and it knows what the listener heard."""
 
 import asyncio
-import time
 
+import pytest
+
+from agents.clock import loop_time
 from agents.playout import PacedSink
+
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
 
 RATE = 16000
 
@@ -13,20 +17,19 @@ def audio(ms: int) -> bytes:
 
 
 async def test_sends_at_real_time_with_a_small_lead_and_resolves_when_heard():
-    sent: list[tuple[float, bytes]] = []
-    sink = PacedSink(RATE, lambda f: sent.append((time.monotonic(), f)), lead_ms=100)
-    start = time.monotonic()
+    sent: list[float] = []  # when each frame went out, in ms on the loop's clock
+    sink = PacedSink(RATE, lambda f: sent.append(round(loop_time() * 1000)), lead_ms=100)
+    start = round(loop_time() * 1000)
     sink.push(audio(600))
     segment = sink.end_segment()
-    await asyncio.sleep(0.25)
-    early = len(sent)
-    # after 250 ms no more than 250 ms + the lead (+ one tick) has gone out: not the whole reply
-    assert 10 <= early <= (250 + 100 + 60) // 20
-    playout = await asyncio.wait_for(sink.played(segment), 3)
-    elapsed = time.monotonic() - start
+    playout = await sink.played(segment)
+    elapsed = round(loop_time() * 1000) - start
+    at = [t - start for t in sent]
+    # the lead (100 ms: 5 frames) at once, then two frames on each 40 ms tick
+    assert at[:9] == [0, 0, 0, 0, 0, 40, 40, 80, 80] and len(at) == 30
+    assert max((i + 1) * 20 - t for i, t in enumerate(at)) == 100  # never more than the lead ahead of playback
     assert playout.played_ms == 600 and not playout.interrupted
-    assert 0.55 <= elapsed <= 1.2  # resolved once heard out, not when queued or sent
-    assert len(sent) == 30 and all(len(frame) == 640 for _, frame in sent)
+    assert elapsed == 600  # resolved as the last frame was heard, not when it was queued or sent
     await sink.aclose()
 
 
@@ -38,16 +41,14 @@ async def test_clear_drops_the_queue_and_reports_what_was_heard():
     segment = sink.end_segment()
     waiter = asyncio.create_task(sink.played(segment))
     await asyncio.sleep(0.4)
-    heard = sink.played_ms()
-    assert 300 <= heard <= 500
+    assert sink.played_ms() == 400
     sink.clear()
-    playout = await asyncio.wait_for(waiter, 1)
-    assert playout.interrupted and abs(playout.played_ms - heard) <= 40
+    playout = await waiter
+    assert playout.interrupted and playout.played_ms == 400
     assert cleared == [True]
-    frames_at_clear = len(sent)
+    assert len(sent) == 21  # 420 ms: what was heard and one frame of the lead, no more
     await asyncio.sleep(0.2)
-    assert len(sent) == frames_at_clear  # nothing more of the old reply goes out
-    assert frames_at_clear * 20 <= heard + 60 + 60  # at most the lead (and a tick) was sent unheard
+    assert len(sent) == 21  # nothing more of the old reply goes out
     await sink.aclose()
 
 
@@ -109,13 +110,12 @@ async def test_pause_with_a_flush_rewinds_to_what_was_heard():
     await asyncio.sleep(0.3)
     sink.note_played(200)  # the far end (Twilio marks) has played 10 frames; more are in its buffer
     sink.pause()
-    assert sent[-1] == b"CLEAR" and 200 <= sink.played_ms() <= 220
+    assert sent[-1] == b"CLEAR" and sink.played_ms() == 200
     sink.resume()
     playout = await asyncio.wait_for(sink.played(segment), 3)
     cut = sent.index(b"CLEAR")
     resent = numbers(sent[cut + 1:])
-    assert resent[0] in (10, 11)  # the flushed frames are sent again, from the first unheard
-    assert resent == list(range(resent[0], 50)) and not playout.interrupted
+    assert resent == list(range(10, 50)) and not playout.interrupted  # again, from the first frame not heard
     await sink.aclose()
 
 

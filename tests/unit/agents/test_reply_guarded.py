@@ -13,6 +13,8 @@ from agents.tools.spec import ToolDefinition
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, tool_call
 from tests.fakes.harness import Harness, assistant_end
 
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
+
 PERSONA = "You are Sam from Acme Outfitters. The shop is open Monday to Saturday, 9 am to 6 pm."
 ECHO = ("You are on a phone call. When the caller has given the details a tool needs, "
         "call the tool with them.")

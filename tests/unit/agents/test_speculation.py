@@ -3,12 +3,16 @@
 import asyncio
 import re
 
+import pytest
+
 from agents.events import Interruption, ToolCall, TurnEnd, TurnStart
 from agents.providers.llm.base import TextDelta
 from agents.tools.registry import tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
 from tests.fakes.engine import FakeASR, FakeASRStream, make_engine, tool_call
 from tests.fakes.harness import Harness, assistant_end
+
+pytestmark = pytest.mark.looptime  # the engine on a virtual loop clock: exact milliseconds, no real waiting
 
 
 class StepASR(FakeASR):
@@ -95,7 +99,7 @@ async def test_the_reply_starts_in_the_pause_and_is_heard_once_the_turn_ends(clo
     assert ended < started and h.frames_at[ended] == 0  # nothing was heard before the turn ended
     reply = h.stored()["turn_002"]
     assert reply.text == "You said: hello there" and not reply.interrupted
-    assert reply.latency_ms >= reply.endpoint_ms >= 500  # counted from the end of speech, as always
+    assert reply.latency_ms == reply.endpoint_ms == 500  # counted from the end of speech, as always
 
 
 async def test_a_caller_who_goes_on_never_hears_the_reply_to_half_a_sentence(closing):
