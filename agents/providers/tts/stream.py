@@ -22,7 +22,8 @@ import numpy as np
 
 from agents.errors import InvalidRequest, ParleyError, ProviderError
 from agents.pool import InferencePool
-from agents.providers.tts.base import AudioChunk
+from agents.providers.tts.alignment import shifted
+from agents.providers.tts.base import AudioChunk, SpokenWord
 from media.errors import MediaError
 from media.format import check_rate
 from media.resample import Resampler
@@ -30,7 +31,9 @@ from media.resample import Resampler
 LEAD_IN_MS = 20  # speech onset kept after trimming: enough for a soft consonant, no audible gap
 ONSET_LEVEL = 328  # -40 dBFS: the first sample this loud counts as the onset of speech
 
-Synthesise = Callable[[str], bytes]  # one piece -> pcm16 at the engine's native rate (blocking)
+# One piece -> pcm16 at the engine's native rate (blocking), with its words' timing if the engine has one.
+Synthesise = Callable[[str], bytes | tuple[bytes, tuple[SpokenWord, ...] | None]]
+Synthesised = tuple[bytes, tuple[SpokenWord, ...] | None]  # at the stream's rate
 
 
 def check_sample_rate(sample_rate: int) -> int:
@@ -59,17 +62,20 @@ class _Job:
         self._resampler = resampler
         self._stop = stop
 
-    def __call__(self, piece: str, first: bool) -> bytes | None:
+    def __call__(self, piece: str, first: bool) -> Synthesised | None:
         if self._stop.is_set():  # the consumer left while this job sat in the queue
             return None
-        pcm = self._synthesise(piece)
+        result = self._synthesise(piece)
+        pcm, words = result if isinstance(result, tuple) else (result, None)
         if not pcm:
-            return b""
+            return b"", None
         if first:
-            pcm = trim_leading_silence(pcm, self._resampler.src_hz)
+            trimmed = trim_leading_silence(pcm, self._resampler.src_hz)
+            words = shifted(words, -round((len(pcm) - len(trimmed)) / 2 * 1000 / self._resampler.src_hz))
+            pcm = trimmed
         # Jobs of one reply never overlap (n+1 is submitted after n finished), so
         # the resampler's state advances in order without a lock.
-        return self._resampler.process(pcm)
+        return self._resampler.process(pcm), words
 
 
 async def stream_pieces(
@@ -96,12 +102,12 @@ async def stream_pieces(
     try:
         for index in range(len(pieces)):
             assert pending is not None
-            pcm = await _result(pending, engine)
+            pcm, words = await _result(pending, engine) or (b"", None)
             # Until audio has come out, the next piece is still "first": its silence gets trimmed.
             first = first and not pcm
             pending = _submit(pool, job, pieces[index + 1], first, engine) if index + 1 < len(pieces) else None
             if pcm:
-                yield AudioChunk(pcm=pcm, sample_rate=sample_rate, text=pieces[index])
+                yield AudioChunk(pcm=pcm, sample_rate=sample_rate, text=pieces[index], words=words)
     finally:
         stop.set()
         if pending is not None:
@@ -115,7 +121,7 @@ def _submit(pool: InferencePool, job: _Job, piece: str, first: bool, engine: str
         raise ProviderError(f"{engine} cannot synthesise: its pool {pool.name!r} is shut down") from exc
 
 
-async def _result(future: Future, engine: str) -> bytes | None:
+async def _result(future: Future, engine: str) -> Synthesised | None:
     try:
         return await asyncio.wrap_future(future)
     except ParleyError:

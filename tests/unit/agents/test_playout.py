@@ -16,6 +16,16 @@ def audio(ms: int) -> bytes:
     return b"\x01\x00" * (RATE * ms // 1000)
 
 
+async def test_the_engine_tests_run_on_the_virtual_clock():
+    loop = asyncio.get_running_loop()
+    assert getattr(loop, "looptime_on", False), (
+        "looptime is not active, so the engine tests run on the wall clock: did a sync test call "
+        "asyncio.run() and unset the loop pytest-asyncio shares?")
+    before = loop.time()
+    await asyncio.sleep(3600)  # an hour, at once
+    assert round(loop.time() - before) == 3600
+
+
 async def test_sends_at_real_time_with_a_small_lead_and_resolves_when_heard():
     sent: list[float] = []  # when each frame went out, in ms on the loop's clock
     sink = PacedSink(RATE, lambda f: sent.append(round(loop_time() * 1000)), lead_ms=100)

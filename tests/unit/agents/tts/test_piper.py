@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agents.errors import InvalidRequest, ProviderError
@@ -77,6 +78,25 @@ async def test_a_longer_reply_streams_sentence_by_sentence(piper, counting):
     rest = await collect(stream)
     assert [c.text for c in rest] == ["It should arrive on Tuesday.", "Is there anything else?"]
     assert 4.0 <= seconds(pcm_of([first, *rest]), 8000) <= 10.0
+
+
+def offset_ms(pcm: bytes, rate: int, level: int = 16) -> float:
+    """Milliseconds from the start to the end of the last sample louder than -66 dBFS (a final "s" is soft)."""
+    loud = np.flatnonzero(np.abs(np.frombuffer(pcm, dtype=np.int16).astype(np.int32)) >= level)
+    return float(loud[-1] + 1) * 1000 / rate
+
+
+async def test_each_chunk_says_when_the_voice_speaks_each_of_its_words(piper):
+    [chunk] = await collect(piper.speak("Your order 1234 has shipped, by UPS.", "joe", 8000))
+    words = chunk.words
+    assert [w.text for w in words] == ["Your", "order", "1234", "has", "shipped,", "by", "UPS."]
+    assert all(a.end_ms <= b.start_ms for a, b in zip(words, words[1:]))  # in order, not overlapping
+    # the first word starts with the sound, the last ends with it (the audio is the voice's own timing)
+    assert abs(words[0].start_ms - onset_ms(chunk.pcm, 8000)) <= 30
+    assert abs(words[-1].end_ms - offset_ms(chunk.pcm, 8000)) <= 60
+    # "1234" is "one thousand two hundred thirty four": far longer than its four characters suggest
+    number = words[2]
+    assert number.end_ms - number.start_ms > 3 * max(w.end_ms - w.start_ms for w in words if w is not number)
 
 
 async def test_speech_through_8k_mulaw_is_understood(piper, whisper):
