@@ -1,5 +1,5 @@
 """A reply that ends the call (end_call) or moves it (transfer_call): the endings half of `Conversation`
-(agents/loop.py).
+(agents/conversation.py).
 
 The tools only mark the reply's ending; nothing happens to the call until the reply's last words (the
 goodbye, "Transferring your call now.") have been heard out and its turn is stored. Then a transfer is

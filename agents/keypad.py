@@ -1,4 +1,4 @@
-"""Caller key presses (DTMF) collected into a typed turn: the keypad half of `Conversation` (agents/loop.py).
+"""Caller key presses (DTMF) collected into a typed turn: the keypad half of `Conversation` (agents/conversation.py).
 
 Keys collect until "#" or a pause of `Engine.dtmf_pause_ms`, then become the user turn "caller pressed 1234#";
 the first press stops the reply like typed text does.

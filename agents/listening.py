@@ -1,6 +1,6 @@
 """The caller's side of a conversation: runs the turn-taking strategies (agents/turns/) on the frame path.
 
-`Listening` is the half of `Conversation` (agents/loop.py) that runs per audio
+`Listening` is the half of `Conversation` (agents/conversation.py) that runs per audio
 frame. It owns the speech detector, the pre-roll and the current user turn, and
 carries out what the strategies decide (the end of turn, the interruption guard,
 the longest turn, the echo gate). It asks the reply side only whether the caller

@@ -29,7 +29,7 @@ from agents.providers.llm.base import Message, ToolCallRequest, ToolSpec
 from agents.providers.llm.toolcalls import new_call_id
 
 CALL_CONTROL = ("transfer_call", "end_call", "send_dtmf")
-KEYED = re.compile(r"^caller pressed ([0-9*#A-D]+)$")  # agents/loop.py: a DTMF turn's text
+KEYED = re.compile(r"^caller pressed ([0-9*#A-D]+)$")  # agents/conversation.py: a DTMF turn's text
 _NUMBERISH = re.compile(r"\b(number|numbers|id|ids|code|digits?|no\.?|#|nummer|número|numéro)\b", re.IGNORECASE)
 _TARGET = re.compile(r"\+[1-9]\d{1,14}\b|\bsips?:[^\s,;]+")
 MIN_DIGITS = 3  # "one question", "2 items": shorter numbers are not ids

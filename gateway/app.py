@@ -10,9 +10,9 @@ from aiohttp import web
 from agents.tools.webhook import WebhookClient
 from gateway import admin, health
 from gateway.api import calls, conversations, stream, tools
+from gateway.app_keys import CONFIG, DIALERS, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.config import Config
 from gateway.errors import error_middleware
-from gateway.keys import CONFIG, DIALERS, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.models import Models, load_models
 from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx

@@ -22,14 +22,14 @@ from typing import Protocol
 import structlog
 from aiohttp import web
 
+from agents.conversation import Conversation
 from agents.events import EndReason, Event
-from agents.loop import Conversation
 from agents.ports import AudioSink, CallControl
 from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
 from gateway.api.validation import CreateRequest
+from gateway.app_keys import LIVE, MODELS, STORAGE
 from gateway.call_watch import CallWatch
-from gateway.keys import LIVE, MODELS, STORAGE
 from gateway.storage import SessionRecord
 from gateway.webhooks import wire_tools
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from agents.events import Event
 from agents.playout import PacedSink
 from agents.session import SessionSettings
-from gateway.keys import MONITOR, RECORDINGS
+from gateway.app_keys import MONITOR, RECORDINGS
 from gateway.recordings import CallRecorder
 from gateway.storage import SessionRecord
 

@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from gateway.keys import MODELS
+from gateway.app_keys import MODELS
 
 
 async def healthz(request: web.Request) -> web.Response:

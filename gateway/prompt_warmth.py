@@ -17,9 +17,9 @@ from aiohttp import web
 from agents.errors import InvalidRequest
 from agents.session import History
 from gateway.api.validation import CreateRequest, parse_create
+from gateway.app_keys import MODELS, STORAGE
 from gateway.call_session import settings_of
 from gateway.client import DEMO_AGENT
-from gateway.keys import MODELS, STORAGE
 from gateway.numbers import DEFAULT_ROUTE
 from gateway.routing import persona_request
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from agents.errors import InvalidRequest
 from gateway.api.validation import CreateRequest, parse_create
-from gateway.keys import MODELS, STORAGE
+from gateway.app_keys import MODELS, STORAGE
 from gateway.numbers import DEFAULT_ROUTE, normalise_number, number_candidates, parse_number
 from gateway.storage.admin import PersonaRecord
 

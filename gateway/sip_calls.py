@@ -22,8 +22,8 @@ from agents.errors import InvalidRequest
 from agents.session import History
 from gateway import __version__
 from gateway.api.calls import CallFailed
+from gateway.app_keys import CONFIG, DIALERS, MODELS, SIP_AGENT, STORAGE
 from gateway.call_session import LiveSession, phone_session_record
-from gateway.keys import CONFIG, DIALERS, MODELS, SIP_AGENT, STORAGE
 from gateway.routing import route_call
 from gateway.storage import SessionRecord
 from sip.door import SipCall

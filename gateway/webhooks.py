@@ -7,8 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.app_keys import CONFIG, MODELS, WEBHOOKS
 from gateway.config import Config, ConfigError
-from gateway.keys import CONFIG, MODELS, WEBHOOKS
 
 SECRET_FILE = "webhook_secret"
 MIN_SECRET_CHARS = 16

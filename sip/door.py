@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import pjsua2 as pj
 import structlog
 
+from agents.conversation import ENGINE_RATE, Conversation
 from agents.events import Event
 from agents.keypad import DTMF_KEYS
-from agents.loop import ENGINE_RATE, Conversation
 from agents.playout import PacedSink
 from agents.ports import CallControlError
 from media.resample import Resampler

@@ -3,7 +3,7 @@
 They act through the door's CallControl (agents/ports.py); the engine never learns
 which wire the call is on. What a door cannot do comes back as an error result.
 end_call and transfer_call only mark the reply's ending: the call is ended or
-transferred once the reply's last words have been heard (agents/loop.py).
+transferred once the reply's last words have been heard (agents/conversation.py).
 """
 
 import re

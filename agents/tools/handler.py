@@ -26,7 +26,7 @@ class ToolContext:
 
     `ending` is set by end_call ("hang_up") and by transfer_call ("transfer", to `transfer_to`): the
     reply then says no more than its last words, and the conversation ends the call or transfers it
-    once they have been heard (agents/loop.py), or not at all if the caller talks over them.
+    once they have been heard (agents/conversation.py), or not at all if the caller talks over them.
     """
 
     session_id: str

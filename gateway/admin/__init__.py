@@ -5,7 +5,7 @@ from aiohttp import web
 from gateway import console
 from gateway.admin import live, personas, phone_numbers, recordings_api
 from gateway.admin.config_sync import config_sync_ctx
-from gateway.keys import CONFIG, MONITOR, RECORDINGS
+from gateway.app_keys import CONFIG, MONITOR, RECORDINGS
 from gateway.monitor import Monitor
 from gateway.recordings import Recordings
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 
+from gateway.app_keys import CONFIG, STORAGE
 from gateway.config import Config, ConfigError
-from gateway.keys import CONFIG, STORAGE
 from gateway.numbers import DEFAULT_ROUTE, parse_number
 from gateway.storage import PersonaRecord, RouteRecord, Storage
 

@@ -9,9 +9,9 @@ import json
 
 from aiohttp import web
 
+from gateway.app_keys import MONITOR, STORAGE
 from gateway.auth import authenticate, authenticate_admin
 from gateway.errors import error_response
-from gateway.keys import MONITOR, STORAGE
 
 HEARTBEAT_S = 15.0
 

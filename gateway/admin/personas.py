@@ -14,8 +14,8 @@ from aiohttp import web
 
 from agents.errors import Conflict, InvalidRequest, NotFound, ParleyError
 from gateway.api.conversations import iso, json_body, loaded_models
+from gateway.app_keys import CONFIG, MODELS, STORAGE
 from gateway.auth import authenticate_admin
-from gateway.keys import CONFIG, MODELS, STORAGE
 from gateway.routing import persona_request
 from gateway.storage import PersonaRecord
 

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from agents.errors import Conflict, InvalidRequest, NotFound
 from gateway.api.conversations import iso, json_body
+from gateway.app_keys import STORAGE
 from gateway.auth import authenticate_admin
-from gateway.keys import STORAGE
 from gateway.numbers import parse_number
 from gateway.storage import RouteRecord
 

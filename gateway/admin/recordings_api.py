@@ -5,8 +5,8 @@ from aiohttp import web
 
 from agents.errors import NotFound
 from gateway.api.conversations import iso, load_owned
+from gateway.app_keys import RECORDINGS, STORAGE
 from gateway.auth import authenticate, authenticate_admin
-from gateway.keys import RECORDINGS, STORAGE
 
 
 async def get_recording(request: web.Request) -> web.StreamResponse:

@@ -19,9 +19,9 @@ from aiohttp import web
 from agents.errors import InvalidRequest, NotFound, ParleyError
 from agents.tools.builtins import is_transfer_target
 from gateway.api.conversations import json_body, loaded_models
+from gateway.app_keys import DIALERS, STORAGE
 from gateway.auth import authenticate_admin
 from gateway.call_session import phone_session_record
-from gateway.keys import DIALERS, STORAGE
 from gateway.routing import persona_request
 from gateway.storage import SessionRecord
 

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from agents.errors import Conflict, InvalidRequest, NotFound
 from gateway.api.validation import parse_create
+from gateway.app_keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE
 from gateway.auth import authenticate, hash_key
-from gateway.keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE
 from gateway.models import Models
 from gateway.numbers import normalise_number
 from gateway.routing import persona_request

@@ -12,17 +12,17 @@ import re
 import structlog
 from aiohttp import WSMsgType, web
 
+from agents.conversation import ENGINE_RATE
 from agents.errors import Conflict, Forbidden, InvalidRequest
 from agents.events import Event, SessionStarted, Transcript, TurnEnd
 from agents.keypad import DTMF_KEYS
-from agents.loop import ENGINE_RATE
 from agents.playout import PacedSink
 from agents.ports import CallControlError
 from agents.session import History, turn_number
 from gateway.api.conversations import load_owned, loaded_models
+from gateway.app_keys import STORAGE
 from gateway.auth import authenticate, hash_key
 from gateway.call_session import LiveSession
-from gateway.keys import STORAGE
 from gateway.outbox import Outbox
 from gateway.storage import SessionRecord
 from media.codecs import make_codec

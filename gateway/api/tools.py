@@ -8,8 +8,8 @@ from aiohttp import web
 
 from agents.errors import Forbidden
 from gateway.api.conversations import loaded_models
+from gateway.app_keys import STORAGE
 from gateway.auth import authenticate
-from gateway.keys import STORAGE
 
 
 async def list_tools(request: web.Request) -> web.Response:

@@ -21,12 +21,12 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from agents.events import Event
-from agents.listening import ENGINE_RATE
 from agents.keypad import DTMF_KEYS
+from agents.listening import ENGINE_RATE
 from agents.playout import PacedSink
 from agents.ports import CallControlError
+from gateway.app_keys import CONFIG, STORAGE
 from gateway.call_session import LiveSession
-from gateway.keys import CONFIG, STORAGE
 from gateway.outbox import Outbox
 from gateway.twilio import protocol, twiml
 from gateway.twilio.protocol import MEDIA_ENCODING, MULAW_RATE, PlaybackMarks, ProtocolError

@@ -6,7 +6,7 @@ import structlog
 from aiohttp import web
 
 from agents.errors import Conflict
-from gateway.keys import CONFIG, DIALERS, MODELS, TWILIO_REST
+from gateway.app_keys import CONFIG, DIALERS, MODELS, TWILIO_REST
 from gateway.twilio import webhooks
 from gateway.twilio.dialer import TwilioDialer
 from gateway.twilio.door import TwilioStream

@@ -8,7 +8,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from agents.errors import Forbidden, ParleyError
-from gateway.keys import CONFIG
+from gateway.app_keys import CONFIG
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 

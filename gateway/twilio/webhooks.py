@@ -10,8 +10,8 @@ import structlog
 from aiohttp import web
 
 from agents.errors import InvalidRequest
+from gateway.app_keys import CONFIG, LIVE, MODELS, STORAGE
 from gateway.call_session import phone_session_record
-from gateway.keys import CONFIG, LIVE, MODELS, STORAGE
 from gateway.routing import route_call
 from gateway.twilio import twiml
 from gateway.twilio.signatures import check_signature, public_base, websocket_base

@@ -3,8 +3,8 @@
 import asyncio
 from agents.clock import loop_time
 
+from agents.conversation import Conversation
 from agents.events import TurnEnd
-from agents.loop import Conversation
 from agents.playout import PacedSink
 from agents.session import History, SessionSettings
 from tests.fakes.engine import MemoryStore, silence, speech

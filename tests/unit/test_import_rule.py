@@ -36,5 +36,5 @@ def test_package_imports_only_what_it_may(package):
 
 def test_rule_catches_a_breach(tmp_path):
     bad = tmp_path / "x.py"
-    bad.write_text("from gateway.config import Config\nimport agents.loop\n")
+    bad.write_text("from gateway.config import Config\nimport agents.conversation\n")
     assert _imports(bad) == {"gateway", "agents"}

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from agents.clock import loop_time
 from agents.events import Interruption, SessionEnded, ToolCall, ToolResult, Transcript, TurnEnd, TurnStart
 from agents.tools.registry import tool
 from agents.tools.spec import ToolDefinition, normalise_parameters
@@ -214,8 +215,12 @@ async def test_an_empty_llm_reply_still_answers_the_caller(closing):
     assert h.store.turns[-1][1].text == EMPTY_REPLY_FALLBACK and end.turn_id == "turn_002"
 
 
-async def test_a_silent_session_ends_with_idle_timeout(closing):
-    h = Harness(make_engine(FakeASR(), FakeLLM([["Hi."]]), idle_timeout_s=0.6))
+@pytest.mark.parametrize("clock_offset_s", [0.0, 123456.789, 1e9 + 0.789])
+async def test_a_silent_session_ends_with_idle_timeout(closing, clock_offset_s):
+    # Whatever the clock reads: on a large reading its float arithmetic left the idle watcher a few 1e-11 s
+    # to wait, forever (found in CI, where the loop's clock had run on from the integration tests).
+    clock = lambda: loop_time() + clock_offset_s  # noqa: E731
+    h = Harness(make_engine(FakeASR(), FakeLLM([["Hi."]]), idle_timeout_s=0.6, clock=clock))
     closing(h)
     h.conversation.feed_text("hello")  # activity, and a reply, push the deadline out
     await h.wait_for(assistant_end)

@@ -7,9 +7,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
+from gateway.app_keys import STORAGE
 from gateway.auth import create_api_key
 from gateway.config import load_config
-from gateway.keys import STORAGE
 from gateway.models import Models
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, tool_call
 

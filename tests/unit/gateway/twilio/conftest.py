@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
+from gateway.app_keys import STORAGE
 from gateway.config import load_config
-from gateway.keys import STORAGE
 from gateway.models import Models
 from gateway.storage import PersonaRecord, RouteRecord
 from tests.fakes.engine import FakeASR, FakeLLM, make_engine

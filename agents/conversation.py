@@ -133,11 +133,13 @@ class Conversation(Listening, Keypad, Endings):
             busy = self._user is not None or (self.reply.task is not None and not self.reply.task.done())
             if busy:
                 self.last_activity = self.engine.clock()
-            left = self.last_activity + timeout - self.engine.clock()
-            if left <= 0:
+            # Whole milliseconds: on a clock reading 1e5 s, "left" can stay a few 1e-11 s above zero, and a
+            # sleep that short never moves a virtual clock (the loop would spin; it did, in CI).
+            left_ms = round((self.last_activity + timeout - self.engine.clock()) * 1000)
+            if left_ms <= 0:
                 await self.end("idle_timeout")
                 return
-            await asyncio.sleep(min(left, 1.0))
+            await asyncio.sleep(min(left_ms, 1000) / 1000)
 
     async def end(self, reason: EndReason) -> None:
         """End the session for good: stop everything and emit session_ended."""
