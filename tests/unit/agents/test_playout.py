@@ -50,15 +50,15 @@ async def test_clear_drops_the_queue_and_reports_what_was_heard():
     sink.push(audio(2000))
     segment = sink.end_segment()
     waiter = asyncio.create_task(sink.played(segment))
-    await asyncio.sleep(0.4)
-    assert sink.played_ms() == 400
+    await asyncio.sleep(0.41)  # between two 40 ms ticks: which of two timers due at once runs first is not ours
+    assert sink.played_ms() == 410
     sink.clear()
     playout = await waiter
-    assert playout.interrupted and playout.played_ms == 400
+    assert playout.interrupted and playout.played_ms == 410
     assert cleared == [True]
-    assert len(sent) == 21  # 420 ms: what was heard and one frame of the lead, no more
+    assert len(sent) == 23  # 460 ms (at the 400 ms tick: 400 + the 60 ms lead): heard, and the lead
     await asyncio.sleep(0.2)
-    assert len(sent) == 21  # nothing more of the old reply goes out
+    assert len(sent) == 23  # nothing more of the old reply goes out
     await sink.aclose()
 
 
