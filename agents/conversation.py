@@ -46,7 +46,7 @@ class Conversation(Listening, Keypad, Endings):
                  emit: EventSink, store: TurnStore, vad_threshold: float | None = None,
                  control: CallControl | None = None, recorder: Recorder | None = None) -> None:
         self.engine = engine
-        self.control = control  # the door's hang-up/transfer/DTMF; None: call-control tools say unavailable
+        self.control = control  # the door's transfer/DTMF; None: call-control tools say unavailable
         self._dtmf = ""  # key presses collected for the next DTMF turn (agents/keypad.py)
         self._dtmf_timer: asyncio.TimerHandle | None = None
         self.settings = settings

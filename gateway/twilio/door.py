@@ -116,7 +116,6 @@ class TwilioStream:
         except TwilioApiError as exc:
             raise CallControlError(f"Twilio refused the transfer to {target}: {exc}") from None
         self._hung_up = True  # the call is the <Dial>'s now: ending the session must not hang it up
-        log.info("transferred", target=target)
 
     async def send_dtmf(self, digits: str) -> None:
         """Media Streams has no key-press message: the keys go out in-band, as the tones a phone makes,
@@ -155,7 +154,7 @@ class TwilioStream:
                 await self.live.stop("hangup")  # a phone call that lost its stream is over
             else:
                 await self.sink.aclose()
-            await asyncio.gather(self.outbox.close(), *(t for t in (self._closing,) if t is not None),
+            await asyncio.gather(self.outbox.close(), *([self._closing] if self._closing else []),
                                  return_exceptions=True)
             await self.ws.close()
         return self.ws

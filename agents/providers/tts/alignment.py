@@ -6,7 +6,7 @@ map one to one ("1234" is four spoken words, "UPS" one), so each text word is ph
 how many spoken words it makes. When those counts do not add up (espeak joined or split words in
 context), text words are spread evenly over the spoken ones. Punctuation and the pauses it makes belong
 to no word. The engine uses the result to tell which words a caller heard before talking over a reply
-(agents/sentences.py SpokenTimeline).
+(agents/timeline.py SpokenTimeline).
 """
 
 from collections.abc import Callable, Sequence
@@ -17,6 +17,11 @@ BREAK = " "
 SILENT = frozenset(",.;:!?¡¿—–…\"'«»“”()[]^$_")  # punctuation, and Piper's BOS "^" / EOS "$" / PAD "_"
 
 
+def _sounding(phoneme: str) -> bool:
+    """Part of a spoken word: not the break between words, not punctuation or a marker."""
+    return phoneme != BREAK and not all(ch in SILENT for ch in phoneme)
+
+
 def spoken_word_spans(phonemes: Sequence[tuple[str, int]], sample_rate: int,
                       offset_ms: float = 0.0) -> list[tuple[int, int]]:
     """(start_ms, end_ms) of each spoken word from (phoneme, samples) pairs, in order; `offset_ms` is
@@ -25,7 +30,7 @@ def spoken_word_spans(phonemes: Sequence[tuple[str, int]], sample_rate: int,
     at_ms, start = offset_ms, None
     for phoneme, samples in phonemes:
         duration_ms = samples * 1000 / sample_rate
-        if phoneme == BREAK or all(ch in SILENT for ch in phoneme):
+        if not _sounding(phoneme):
             if start is not None:
                 spans.append((round(start), round(at_ms)))
                 start = None
@@ -41,7 +46,7 @@ def count_spoken_words(phonemes: Sequence[str]) -> int:
     """How many spoken words a phoneme sequence holds (runs of sounding phonemes between breaks)."""
     count, inside = 0, False
     for phoneme in phonemes:
-        sounding = phoneme != BREAK and not all(ch in SILENT for ch in phoneme)
+        sounding = _sounding(phoneme)
         if sounding and not inside:
             count += 1
         inside = sounding

@@ -190,8 +190,8 @@ def _describe(file: PiperVoiceFile) -> tuple[VoiceInfo, Path, Path]:
 
 
 def _load(model_path: Path, config_path: Path):
-    """The piper.PiperVoice: an onnxruntime session, about 0.5 s and 60-120 MB a voice (2 s with the model
-    patched for alignments, when the `onnx` package is there to do it)."""
+    """The piper.PiperVoice: an onnxruntime session, about 0.5-1 s and 60-120 MB a voice (0.3 s more
+    with the model patched for alignments, when the `onnx` package is there to do it)."""
     from piper import PiperVoice
 
     aligned = importlib.util.find_spec("onnx") is not None
