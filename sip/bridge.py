@@ -69,22 +69,19 @@ class FrameQueues:
 
 
 class BridgePort(pj.AudioMediaPort):
-    """Connects one call's audio to its FrameQueues. Created, connected and deleted on the UA thread;
-    the two frame callbacks run on pjsua2's clock thread."""
+    """Connects one call's audio to its FrameQueues. Leased from a PortPool on the UA thread; the two frame
+    callbacks run on pjsua2's clock thread. With no `queues` (in the pool, between calls) it hears and says
+    nothing."""
 
-    # Deleting the port clears the Python object's attributes before the C++ destructor takes the port off
-    # the conference bridge, and the clock thread may call in between (a clean-clone CI run logged AttributeError
-    # 'queues' in onFrameRequested as a call ended). Then this class default answers: no audio either way.
-    queues: FrameQueues | None = None
-
-    def __init__(self, queues: FrameQueues) -> None:
+    def __init__(self, sample_rate: int) -> None:
         super().__init__()
-        self.queues = queues
+        self.sample_rate = sample_rate
+        self.queues: FrameQueues | None = None
 
     def create(self, name: str) -> None:
         fmt = pj.MediaFormatAudio()
         fmt.type = pj.PJMEDIA_TYPE_AUDIO
-        fmt.clockRate = self.queues.sample_rate
+        fmt.clockRate = self.sample_rate
         fmt.channelCount = 1
         fmt.bitsPerSample = 16
         fmt.frameTimeUsec = FRAME_MS * 1000
@@ -113,3 +110,47 @@ class BridgePort(pj.AudioMediaPort):
         frame.buf = pj.ByteVector(pcm)
         frame.size = len(pcm)
         queues.frames_out += 1
+
+
+class PortPool:
+    """Bridge ports, reused call after call; deleted only at shutdown, once the conference clock has stopped.
+
+    Deleting a port while the clock runs crashes the process: Python tears the object down first and the C++
+    destructor takes it off the bridge afterwards, so a frame callback in between calls into an object whose
+    reference count is already 0 and frees it a second time (a CI gateway died with SIGSEGV as calls ended;
+    deleting ports under a running clock crashes within a few hundred calls). UA thread only.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.made = 0  # ports ever created: as many as calls were ever up at once
+        self._free: list[BridgePort] = []
+        self._all: list[BridgePort] = []
+
+    def lease(self, queues: FrameQueues) -> BridgePort:
+        if self._free:
+            port = self._free.pop()
+        else:
+            self.made += 1
+            port = BridgePort(self.sample_rate)
+            port.create(f"parley-{self.made}")
+            self._all.append(port)
+        port.queues = queues
+        return port
+
+    def give_back(self, port: BridgePort, peer: pj.AudioMedia | None) -> None:
+        """The call is over: off its audio (if pjsua2 has not already dropped that), and silent until leased."""
+        if peer is not None:
+            for source, sink in ((peer, port), (port, peer)):
+                try:
+                    source.stopTransmit(sink)
+                except pj.Error:  # the call's media is gone already, and its connections with it
+                    pass
+        port.queues = None
+        self._free.append(port)
+
+    def close(self) -> None:
+        """Delete every port. Only once nothing clocks the bridge any more (AudDevManager.setNoDev)."""
+        self._free.clear()
+        while self._all:
+            self._all.pop()  # popped, so that no name keeps one alive past libDestroy

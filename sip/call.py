@@ -42,7 +42,8 @@ class PjCall(pj.Call):
         self.ua = ua
         self.key = key
         self.queues = queues
-        self.port: BridgePort | None = None
+        self.port: BridgePort | None = None  # leased from ua.ports while the call has audio
+        self.audio: pj.AudioMedia | None = None  # the call's side of the bridge, which the port is connected to
         self.gone = False  # DISCONNECTED seen: the UA deletes it on its next turn
 
     # -- SIP events (UA thread) --------------------------------------------------------------------
@@ -63,10 +64,9 @@ class PjCall(pj.Call):
         for media in info.media:
             if media.type != pj.PJMEDIA_TYPE_AUDIO or media.status not in _FLOWING:
                 continue
-            audio = self.getAudioMedia(media.index)
+            audio = self.audio = self.getAudioMedia(media.index)
             if self.port is None:
-                self.port = BridgePort(self.queues)
-                self.port.create(f"parley-{self.key}")
+                self.port = self.ua.ports.lease(self.queues)
             # Both ways every time: a re-INVITE may have replaced the stream (connecting twice is harmless).
             audio.startTransmit(self.port)
             self.port.startTransmit(audio)
@@ -90,7 +90,8 @@ class PjCall(pj.Call):
     # -- clean-up (UA thread) ----------------------------------------------------------------------
 
     def release(self) -> None:
-        """Disconnect and drop the bridge port; the call object itself goes when the UA lets it go."""
+        """Give the bridge port back to the pool; the call object itself goes when the UA lets it go."""
         port, self.port = self.port, None
+        audio, self.audio = self.audio, None
         if port is not None:
-            del port  # its destructor unregisters it from the conference bridge (this thread)
+            self.ua.ports.give_back(port, audio)

@@ -8,8 +8,10 @@ moves audio frames (sip/bridge.py). Calls are named by a `key` on both
 sides: PjCall on this thread, SipCall on the loop (sip/door.py).
 
 Shutdown order matters to PJSIP: calls are hung up and given a moment for
-their BYEs, then bridge ports, calls and the account are deleted, and only
-then libDestroy (objects alive past it crash the process).
+their BYEs, the conference clock is stopped, then bridge ports, calls and
+the account are deleted, and only then libDestroy (objects alive past it
+crash the process). Bridge ports are never deleted before that: they are
+pooled (sip/bridge.py PortPool).
 """
 
 import asyncio
@@ -28,7 +30,7 @@ import pjsua2 as pj
 import structlog
 
 from sip.account import PjAccount, account_config, specific_address
-from sip.bridge import FrameQueues
+from sip.bridge import FrameQueues, PortPool
 from sip.call import CallDetails, PjCall
 from sip.door import SipCall
 from sip.options import SipOptions, wanted_codecs, wanted_transports
@@ -124,6 +126,7 @@ class UserAgent:
         self._account: PjAccount | None = None
         self._calls: dict[int, PjCall] = {}
         self._retired: list[PjCall] = []
+        self.ports = PortPool(options.clock_rate)
 
     # -- loop side -------------------------------------------------------------------------------
 
@@ -359,8 +362,12 @@ class UserAgent:
         calls = [*self._calls.values(), *self._retired]
         self._calls.clear()
         self._retired.clear()
+        if self._endpoint is not None and self.ports.made:
+            # Stop the conference clock first: a port deleted while it runs can crash the process (sip/bridge.py).
+            _quietly(self._endpoint.audDevManager().setNoDev, "sip_clock_stop_failed")
         while calls:  # popped, so that no name keeps one alive past libDestroy (its destructor would crash)
             calls.pop().release()
+        self.ports.close()
         if self._account is not None:
             _quietly(self._account.shutdown, "sip_account_shutdown_failed")
             self._account = None

@@ -24,3 +24,26 @@ def server(tmp_path_factory, twilio_api) -> Server:
     srv = start_server(tmp_path_factory.mktemp("gateway"), extra_env=twilio_api.env())
     yield srv
     stop_server(srv)
+
+
+def _servers_of(item: pytest.Item) -> list[Server]:
+    found = []
+    for value in getattr(item, "funcargs", {}).values():
+        for candidate in (value, getattr(value, "server", None)):
+            if isinstance(candidate, Server):
+                found.append(candidate)
+    return found
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that failed because its gateway died shows how it died (the log's end: a traceback, or
+    faulthandler's stacks for a crash in native code), not only the connection errors that followed."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for server in _servers_of(item):
+        if server.process.poll() is not None:
+            tail = "\n".join(server.log().splitlines()[-80:])
+            report.sections.append((f"gateway exited with {server.process.returncode}", tail))

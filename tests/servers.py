@@ -50,7 +50,9 @@ def start_server(tmp: Path, extra_env: dict | None = None, ready_timeout: float 
     data_dir = tmp / "data"
     # Temperature 0: the same question gets the same answer, so assertions on replies are stable.
     env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_LOG_FORMAT": "json",
-           "PARLEY_LLM_TEMPERATURE": "0", **(extra_env or {})}
+           "PARLEY_LLM_TEMPERATURE": "0",
+           "PYTHONFAULTHANDLER": "1",  # a crash in native code (pjsua2, onnxruntime) leaves its stacks in the log
+           **(extra_env or {})}
     log_path = tmp / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([*PARLEY, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
