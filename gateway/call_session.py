@@ -5,7 +5,8 @@ mapping control); everything else about a live session is here: the session's
 settings from its stored record, the Conversation built on the door's sink,
 events and call control, the node's live registry (so DELETE and a call status
 callback can end it), the stored status (`active`, then `ended` with its
-reason) and the turns (the Conversation stores them through the storage).
+reason) and the turns (the Conversation stores them through a TurnWriter,
+which keeps the call going through a database outage).
 
     door = MyDoor(...)                       # has sink, emit, finish, disconnect + CallControl
     live = LiveSession(app, record, door)
@@ -31,9 +32,14 @@ from gateway.api.validation import CreateRequest
 from gateway.app_keys import LIVE, MODELS, STORAGE
 from gateway.call_watch import CallWatch
 from gateway.storage import SessionRecord
+from gateway.turn_writer import TurnWriter, until_stored
 from gateway.webhooks import wire_tools
 
 log = structlog.get_logger(__name__)
+
+# How long a door closing its connection waits for the session's end to be stored. Longer only while the
+# database is unreachable: then the end (after any turns still waiting) is stored in the background.
+_END_STORED_WAIT_S = 5.0
 
 
 class Door(CallControl, Protocol):
@@ -103,6 +109,7 @@ class LiveSession:
         self.door = door
         self.vad_threshold = vad_threshold
         self.conversation: Conversation | None = None
+        self.turns: TurnWriter | None = None  # made by start()
         self._watcher: asyncio.Task | None = None
         self._recorded: asyncio.Future | None = None
         self._stopped = False
@@ -134,9 +141,10 @@ class LiveSession:
         # No threshold given: the Conversation's own default (the session's, else the gateway's).
         threshold = {} if self.vad_threshold is None else {"vad_threshold": self.vad_threshold}
         settings = session_settings(self.record)
+        self.turns = TurnWriter(storage)
         watch = self._watch = CallWatch(app, self.record, settings, door.emit, door.sink)  # live view, recording
         conversation = self.conversation = Conversation(
-            app[MODELS].engine, settings, history, door.sink, watch.emit, storage,
+            app[MODELS].engine, settings, history, door.sink, watch.emit, self.turns,
             control=door, recorder=watch.recorder, **threshold,
         )
         await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
@@ -161,9 +169,19 @@ class LiveSession:
         if conversation is None or conversation.end_reason is None:
             return
         if self._recorded is None:
-            self._recorded = asyncio.ensure_future(self.app[STORAGE].set_session_status(
-                self.session_id, "ended", ended_at=datetime.now(UTC), end_reason=conversation.end_reason))
-        await asyncio.shield(self._recorded)
+            self._recorded = asyncio.ensure_future(self._store_end(conversation.end_reason, datetime.now(UTC)))
+        try:
+            await asyncio.wait_for(asyncio.shield(self._recorded), _END_STORED_WAIT_S)
+        except TimeoutError:
+            log.warning("session_end_stored_later", session_id=self.session_id,
+                        turns_waiting=self.turns.waiting if self.turns is not None else 0)
+
+    async def _store_end(self, reason: EndReason, ended_at: datetime) -> None:
+        if self.turns is not None:
+            await self.turns.drained()  # its turns first: an ended session's history is whole
+        storage = self.app[STORAGE]
+        await until_stored(lambda: storage.set_session_status(self.session_id, "ended", ended_at=ended_at,
+                                                              end_reason=reason), "session end")
 
     async def stop(self, reason: EndReason | None) -> None:
         """The door's connection is over. A call is over for good: end the session with `reason`; a

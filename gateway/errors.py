@@ -4,6 +4,7 @@ import structlog
 from aiohttp import web
 
 from agents.errors import ParleyError
+from gateway.storage.base import StorageUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +25,9 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except ParleyError as exc:
         return web.json_response(exc.to_wire(), status=exc.status)
+    except StorageUnavailable as exc:  # PostgreSQL down or unreachable: try again later, not a bug of ours
+        log.warning("storage_unavailable", method=request.method, path=request.path, error=str(exc))
+        return error_response(503, "storage_unavailable", "the database is unreachable; try again shortly")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -6,6 +6,7 @@ prefer_system_libstdcxx()  # before any test imports vosk: llama.cpp must keep t
 
 import pytest  # noqa: E402
 
+from tests.postgres import start_postgres
 from tests.servers import Server, start_server, stop_server
 from tests.twilio_api import TwilioApi
 
@@ -47,3 +48,11 @@ def pytest_runtest_makereport(item, call):
         if server.process.poll() is not None:
             tail = "\n".join(server.log().splitlines()[-80:])
             report.sections.append((f"gateway exited with {server.process.returncode}", tail))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server for the run (tests/postgres.py), started on first use."""
+    server = start_postgres()
+    yield server
+    server.stop()

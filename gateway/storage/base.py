@@ -5,6 +5,12 @@ from datetime import datetime
 from typing import Protocol
 
 from gateway.storage.admin import AdminStorage
+from gateway.storage.cursor import encode_cursor
+
+
+class StorageUnavailable(ConnectionError):
+    """The database cannot be reached (a server down, a wrong address or password). At start-up the gateway
+    says so and exits; while it runs, a request that needs the database gets 503, not a 500."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,14 @@ class SessionRecord:
 class SessionPage:
     sessions: list[SessionRecord]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, fetched: list[SessionRecord], limit: int) -> "SessionPage":
+        """A page from up to `limit + 1` sessions, newest first (one more than asked: is there a next page?)."""
+        sessions = fetched[:limit]
+        more = len(fetched) > limit
+        return cls(sessions, encode_cursor(sessions[-1].created_at.isoformat(), sessions[-1].session_id) if more
+                   else None)
 
 
 class SessionStorage(Protocol):

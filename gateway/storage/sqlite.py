@@ -9,7 +9,7 @@ import aiosqlite
 
 from agents.ports import ToolCallRecord, TurnRecord
 from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord
-from gateway.storage.cursor import decode_cursor, encode_cursor
+from gateway.storage.cursor import decode_cursor
 from gateway.storage.sqlite_admin import ADMIN_TABLES, AdminTables
 
 # Each entry upgrades the schema by one version; never edit a released entry, append.
@@ -209,11 +209,7 @@ class SQLiteStorage(AdminTables):
         sql = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created_at DESC, session_id DESC LIMIT ?"
         async with self.db.execute(sql, (*args, limit + 1)) as cur:
-            rows = await cur.fetchall()
-            sessions = [self._session(row, cur.description) for row in rows[:limit]]
-        more = len(rows) > limit
-        next_cursor = encode_cursor(sessions[-1].created_at.isoformat(), sessions[-1].session_id) if more else None
-        return SessionPage(sessions, next_cursor)
+            return SessionPage.of([self._session(row, cur.description) for row in await cur.fetchall()], limit)
 
     async def set_session_status(self, session_id: str, status: str, *, started_at: datetime | None = None,
                                  ended_at: datetime | None = None, end_reason: str | None = None,

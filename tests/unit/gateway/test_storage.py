@@ -1,4 +1,5 @@
-"""SQLite storage: sessions, turns committed atomically, paging, retention purge, concurrent writers."""
+"""Storage, on both backends (SQLite and a real PostgreSQL server): sessions, turns committed atomically, paging,
+retention purge, concurrent writers, personas and routes."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -7,17 +8,28 @@ import pytest
 
 from agents.errors import InvalidRequest
 from agents.ports import ToolCallRecord, TurnRecord
-from gateway.storage import SessionRecord, SQLiteStorage
+from gateway.storage import SessionRecord, SQLiteStorage, StorageUnavailable
 from gateway.storage.admin import PersonaRecord, RouteRecord
+from gateway.storage.postgres import PostgresStorage
+from tests.postgres import start_postgres
+from tests.servers import free_port
 
 
 def session(sid: str, created: datetime, owner: str = "key_a") -> SessionRecord:
     return SessionRecord(sid, owner, "ready", {"voice_id": "joe"}, created, created)
 
 
-@pytest.fixture
-async def storage(tmp_path):
-    db = SQLiteStorage(tmp_path / "parley.db")
+def opened_elsewhere(storage):
+    """A second Storage on the same database, as another process (parley keys create) or node would have."""
+    return SQLiteStorage(storage.path) if isinstance(storage, SQLiteStorage) else PostgresStorage(storage.url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def storage(request, tmp_path):
+    if request.param == "sqlite":
+        db = SQLiteStorage(tmp_path / "parley.db")
+    else:
+        db = PostgresStorage(request.getfixturevalue("postgres").create_database())
     await db.open()
     yield db
     await db.close()
@@ -80,9 +92,9 @@ async def test_status_timestamps_are_set_once(storage):
     assert stored.end_reason == "max_turns" and stored.ended_at == now and stored.deleted_at == now
 
 
-async def test_two_connections_share_the_file(tmp_path, storage):
-    other = SQLiteStorage(storage.path)
-    await other.open()  # a second process (parley keys create) opening the same database
+async def test_two_connections_share_the_database(storage):
+    other = opened_elsewhere(storage)
+    await other.open()  # a second process (parley keys create) or gateway node opening the same database
     try:
         await other.create_session(session("conv_x", datetime.now(UTC)))
         assert await storage.get_session("conv_x") is not None
@@ -104,3 +116,116 @@ async def test_concurrent_writers_on_one_connection_do_not_break_the_config_sync
     assert [r.number for r in await storage.list_routes()] == ["+15550100"]
     assert (await storage.get_session("conv_1")).total_turns == 20
     assert len(await storage.list_turns("conv_1")) == 20
+
+
+async def test_personas_and_routes_keep_their_rules(storage):
+    now = datetime.now(UTC)
+    support = PersonaRecord("support", "Support", {"voice_id": "joe", "greeting": "Hi", "tools": ["end_call"]}, now,
+                            now)
+    assert await storage.add_persona(support)
+    assert not await storage.add_persona(support)  # the id is taken
+    assert (await storage.get_persona("support")).fields == support.fields
+    assert list((await storage.get_persona("support")).fields) == ["voice_id", "greeting", "tools"]  # order kept
+    assert not await storage.add_route(RouteRecord("+15550100", "nobody", now))  # no such persona
+    assert await storage.add_route(RouteRecord("+15550100", "support", now))
+    assert not await storage.add_route(RouteRecord("+15550100", "support", now))  # the number is taken
+    assert await storage.add_route(RouteRecord("default", "support", now))
+    assert not await storage.delete_persona("support")  # a route still names it
+    assert (await storage.find_route(["+15550199", "default", "+15550100"])).number == "default"  # first that has one
+    assert await storage.find_route([]) is None and await storage.get_route("+15550199") is None
+    assert not await storage.update_route("+15550100", "nobody")
+    later = now + timedelta(minutes=1)
+    assert await storage.update_persona(PersonaRecord("support", "Help desk", {"voice_id": "joe"}, now, later))
+    assert not await storage.update_persona(PersonaRecord("ghost", "Ghost", {}, now, later))
+    stored = await storage.get_persona("support")
+    assert stored.name == "Help desk" and stored.updated_at == later and stored.created_at == now
+    assert [r.number for r in await storage.list_routes()] == ["+15550100", "default"]
+    assert await storage.delete_route("+15550100") and await storage.delete_route("default")
+    assert not await storage.delete_route("default")
+    assert await storage.delete_persona("support") and await storage.list_personas() == []
+
+
+async def test_the_config_sync_replaces_only_what_the_file_declares(storage):
+    now = datetime.now(UTC)
+    await storage.add_persona(PersonaRecord("made", "Made by API", {"voice_id": "joe"}, now, now))
+    await storage.add_route(RouteRecord("+15550100", "made", now))
+    await storage.add_route(RouteRecord("+15550101", "made", now))
+    old = PersonaRecord("old", "From the file before", {"voice_id": "joe"}, now, now, "config")
+    kept = PersonaRecord("kept", "From the file, named by an API route", {"voice_id": "joe"}, now, now, "config")
+    await storage.sync_config([old, kept], [RouteRecord("+15550102", "old", now, "config")])
+    await storage.add_route(RouteRecord("+15550103", "kept", now))
+    file_persona = PersonaRecord("front", "Front desk", {"voice_id": "joe"}, now, now, "config")
+    replaced = await storage.sync_config([file_persona], [RouteRecord("+15550100", "front", now, "config")])
+    assert replaced == ["+15550100"]  # the API's route on a number the file now claims
+    routes = {r.number: (r.persona_id, r.source) for r in await storage.list_routes()}
+    assert routes == {"+15550100": ("front", "config"), "+15550101": ("made", "api"), "+15550103": ("kept", "api")}
+    personas = {p.persona_id: p.source for p in await storage.list_personas()}
+    assert personas == {"made": "api", "kept": "api", "front": "config"}  # "old" went with the file
+
+
+async def test_sessions_round_trip_with_metadata_in_order_and_aware_times(storage):
+    created = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    record = SessionRecord("conv_1", "key_a", "ready", {"voice_id": "joe", "language": "en"}, created, created,
+                           channel="twilio", metadata={"zeta": 1, "alpha": {"b": 2, "a": 1}}, persona_id="support",
+                           caller="+15550111", called="+15550100", call_sid="CA123")
+    await storage.create_session(record)
+    stored = await storage.get_session("conv_1")
+    assert stored.created_at == created and stored.created_at.utcoffset() == timedelta(0)
+    assert list(stored.metadata) == ["zeta", "alpha"] and list(stored.metadata["alpha"]) == ["b", "a"]
+    assert (await storage.find_session_by_call("CA123")).session_id == "conv_1"
+    page = await storage.list_sessions(None, None, None, 10, None, channel="twilio", number="+15550111")
+    assert [s.session_id for s in page.sessions] == ["conv_1"]
+    assert (await storage.list_sessions(None, None, "other", 10, None)).sessions == []
+
+
+async def test_paging_is_exact_when_sessions_share_a_creation_time(storage):
+    same = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(5):
+        await storage.create_session(session(f"conv_{i}", same))
+    seen, cursor = [], None
+    while True:
+        page = await storage.list_sessions(None, None, None, 2, cursor)
+        seen += [s.session_id for s in page.sessions]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == ["conv_4", "conv_3", "conv_2", "conv_1", "conv_0"]
+
+
+async def test_opening_again_or_from_two_places_at_once_migrates_once(storage):
+    others = [opened_elsewhere(storage) for _ in range(3)]
+    await asyncio.gather(*(other.open() for other in others))  # nodes starting together
+    try:
+        await others[0].create_session(session("conv_x", datetime.now(UTC)))
+        assert await storage.get_session("conv_x") is not None
+    finally:
+        await asyncio.gather(*(other.close() for other in others))
+
+
+async def test_an_unreachable_postgresql_is_said_plainly_without_the_password():
+    port = free_port()  # nothing listens there
+    storage = PostgresStorage(f"postgresql://parley:s3cret@127.0.0.1:{port}/parley")
+    with pytest.raises(StorageUnavailable) as caught:
+        await storage.open()
+    message = str(caught.value)
+    assert f"postgresql://parley:***@127.0.0.1:{port}/parley" in message and "s3cret" not in message
+
+
+async def test_a_postgresql_outage_is_storage_unavailable_and_it_works_again_once_the_server_is_back():
+    server = start_postgres()  # its own: this test stops it
+    try:
+        storage = PostgresStorage(server.create_database())
+        await storage.open()
+        now = datetime.now(UTC)
+        await storage.create_session(session("conv_1", now))
+        server.halt()
+        with pytest.raises(StorageUnavailable):
+            await storage.get_session("conv_1")
+        with pytest.raises(StorageUnavailable):
+            await storage.save_turn("conv_1", TurnRecord("turn_001", "user", "hi", now, 100))
+        server.start()
+        await storage.save_turn("conv_1", TurnRecord("turn_001", "user", "hi", now, 100))
+        assert (await storage.get_session("conv_1")).total_turns == 1
+        await storage.close()
+    finally:
+        server.stop()

@@ -1,0 +1,156 @@
+"""Two `parley serve` nodes on one real PostgreSQL server: any node serves any REST call, a stream resumes on the
+other node, keys made with the CLI work on both; PostgreSQL down at start-up or while running."""
+
+import asyncio
+import json
+import subprocess
+
+import aiohttp
+import pytest
+
+from gateway.client import GatewayClient, converse
+from tests.integration.test_admin_api import PERSONA
+from tests.integration.test_api import new_key, request
+from tests.postgres import PostgresServer, start_postgres
+from tests.servers import PARLEY, ROOT, Server, free_port, start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float = 60) -> dict:
+    """The next JSON event, past any audio frames."""
+    while True:
+        msg = await ws.receive(timeout)
+        if msg.type == aiohttp.WSMsgType.TEXT:
+            return json.loads(msg.data)
+        assert msg.type == aiohttp.WSMsgType.BINARY, msg
+
+
+@pytest.fixture(scope="module")
+def database() -> PostgresServer:
+    """Its own server: a test here stops it for a while."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory, database) -> tuple[Server, Server]:
+    url = database.create_database()
+    first = start_server(tmp_path_factory.mktemp("node-a"), {"PARLEY_DATABASE_URL": url})
+    try:
+        second = start_server(tmp_path_factory.mktemp("node-b"), {"PARLEY_DATABASE_URL": url})
+    except BaseException:
+        stop_server(first)
+        raise
+    yield first, second
+    stop_server(first)
+    stop_server(second)
+
+
+@pytest.fixture(scope="module")
+def admin(nodes) -> str:
+    return new_key(nodes[0], "--admin", "--name", "ops")  # the CLI writes to PostgreSQL, as node a's config says
+
+
+def test_any_node_serves_any_rest_call(nodes, admin):
+    a, b = nodes
+    status, persona = request(a, "POST", "/v1/personas", admin, PERSONA)
+    assert status == 201, persona
+    status, route = request(b, "POST", "/v1/phone-numbers", admin,
+                            {"number": "+15550142", "persona_id": persona["persona_id"]})
+    assert status == 201, route
+    status, seen = request(b, "GET", f"/v1/personas/{persona['persona_id']}", admin)
+    assert status == 200 and seen["numbers"] == ["+15550142"] and seen["name"] == PERSONA["name"]
+    status, created = request(a, "POST", "/v1/conversations/create", admin,
+                              {"persona_id": persona["persona_id"]})
+    assert status == 201, created
+    status, listed = request(b, "GET", "/v1/conversations?limit=100", admin)
+    assert status == 200 and created["session_id"] in [s["session_id"] for s in listed["conversations"]]
+    status, _ = request(b, "DELETE", f"/v1/conversations/{created['session_id']}", admin)
+    assert status in (200, 204)
+    status, gone = request(a, "GET", f"/v1/conversations/{created['session_id']}", admin)
+    assert status == 200 and gone["status"] == "ended" and gone["end_reason"] == "deleted"
+
+
+async def test_a_stream_resumes_on_the_other_node(nodes, admin):
+    a, b = nodes
+    async with aiohttp.ClientSession() as http:
+        on_a = GatewayClient(a.url, admin, http)
+        sid = (await on_a.create(voice_id="joe", system_prompt="Answer in one short sentence."))["session_id"]
+        first = await converse(on_a, sid, texts=["Say hello."], on_event=lambda e: None, hang_up=False)
+        assert [e["turn_id"] for e in first.events if e["type"] == "turn_end"] == ["turn_001", "turn_002"]
+        on_b = GatewayClient(b.url, admin, http)  # node a's connection is gone: the client comes back through b
+        async with http.ws_connect(on_b.stream_url(sid, 16000, "pcm16", last_turn_id="turn_001"),
+                                   headers=on_b.headers) as ws:
+            started = await next_event(ws)
+            assert started == {"type": "session_started", "session_id": sid, "resumed": True,
+                               "last_turn_id": "turn_002"}
+            replay = [await next_event(ws) for _ in range(2)]
+            assert [e["type"] for e in replay] == ["transcript", "turn_end"] and replay[0]["turn_id"] == "turn_002"
+            await ws.send_str(json.dumps({"type": "user_text", "text": "And goodbye."}))
+            assert await next_event(ws) == {"type": "turn_start", "role": "user", "turn_id": "turn_003"}
+            while (event := await next_event(ws))["type"] != "turn_end" or event["role"] != "assistant":
+                pass
+        status, detail = request(a, "GET", f"/v1/conversations/{sid}", admin)
+    assert status == 200
+    assert [t["turn_id"] for t in detail["history"]] == ["turn_001", "turn_002", "turn_003", "turn_004"]
+
+
+def test_rest_calls_get_503_while_postgresql_is_down_and_work_once_it_is_back(nodes, admin, database):
+    a, _ = nodes
+    database.halt()
+    try:
+        status, body = request(a, "GET", "/v1/conversations", admin)
+        assert status == 503 and body["error"]["code"] == "storage_unavailable", body
+        assert "Traceback" not in a.log()
+    finally:
+        database.start()
+    status, body = request(a, "GET", "/v1/conversations", admin)
+    assert status == 200, body
+
+
+async def test_a_live_call_goes_on_through_an_outage_and_its_turns_are_stored_once_the_database_is_back(
+        nodes, admin, database):
+    a, b = nodes
+    async with aiohttp.ClientSession() as http:
+        client = GatewayClient(a.url, admin, http)
+        sid = (await client.create(voice_id="joe", system_prompt="Answer in one short sentence."))["session_id"]
+        async with http.ws_connect(client.stream_url(sid, 16000, "pcm16"), headers=client.headers) as ws:
+
+            async def typed_turn(text: str) -> list[str]:
+                await ws.send_str(json.dumps({"type": "user_text", "text": text}))
+                ended = []
+                while len(ended) < 2:
+                    event = await next_event(ws)
+                    assert event["type"] != "error", event
+                    if event["type"] == "turn_end":
+                        ended.append(event["turn_id"])
+                return ended
+
+            assert (await next_event(ws))["type"] == "session_started"
+            assert await typed_turn("Say hello.") == ["turn_001", "turn_002"]
+            database.halt()
+            try:
+                assert await typed_turn("And what is your name?") == ["turn_003", "turn_004"]  # answered all the same
+            finally:
+                database.start()
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:  # written in the background once the database is back
+                status, detail = request(b, "GET", f"/v1/conversations/{sid}", admin)
+                if status == 200 and len(detail["history"]) == 4 or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.5)
+    assert [t["turn_id"] for t in detail["history"]] == ["turn_001", "turn_002", "turn_003", "turn_004"]
+    assert detail["history"][2]["text"] == "And what is your name?"
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["keys", "create"]])
+def test_an_unreachable_database_at_start_is_a_clear_message_and_a_failed_exit(tmp_path, command):
+    url = f"postgresql://parley:s3cret@127.0.0.1:{free_port()}/parley"  # nothing listens there
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PARLEY_DATA_DIR": str(tmp_path / "data"),
+           "PARLEY_DATABASE_URL": url, "PARLEY_LOG_FORMAT": "json"}
+    result = subprocess.run([*PARLEY, *command], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cannot use PostgreSQL at postgresql://parley:***@127.0.0.1" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr and "Traceback" not in result.stdout + result.stderr
