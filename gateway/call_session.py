@@ -16,7 +16,9 @@ which keeps the call going through a database outage).
 """
 
 import asyncio
+import os
 import secrets
+import socket
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -31,11 +33,16 @@ from agents.tools.spec import ToolDefinition
 from gateway.api.validation import CreateRequest
 from gateway.app_keys import LIVE, MODELS, STORAGE
 from gateway.call_watch import CallWatch
-from gateway.storage import SessionRecord
+from gateway.storage import SessionRecord, StorageUnavailable
 from gateway.turn_writer import TurnWriter, until_stored
 from gateway.webhooks import wire_tools
 
 log = structlog.get_logger(__name__)
+
+# How often a live session checks that it still owns its stream and was not ended elsewhere: what another node
+# did (a client reconnected there, a DELETE or a call status callback reached it) is acted on within this.
+_OWNERSHIP_CHECK_S = 2.0
+_NODE = f"{socket.gethostname()}:{os.getpid()}"
 
 # How long a door closing its connection waits for the session's end to be stored. Longer only while the
 # database is unreachable: then the end (after any turns still waiting) is stored in the background.
@@ -110,6 +117,9 @@ class LiveSession:
         self.vad_threshold = vad_threshold
         self.conversation: Conversation | None = None
         self.turns: TurnWriter | None = None  # made by start()
+        self.owner = f"{_NODE}:{secrets.token_hex(4)}"  # this connection, as the stored stream owner
+        self._ownership: asyncio.Task | None = None  # checking; None once it acts (or before start)
+        self._checking: asyncio.Task | None = None  # the same task, kept referenced while it acts
         self._watcher: asyncio.Task | None = None
         self._recorded: asyncio.Future | None = None
         self._stopped = False
@@ -147,10 +157,37 @@ class LiveSession:
             app[MODELS].engine, settings, history, door.sink, watch.emit, self.turns,
             control=door, recorder=watch.recorder, **threshold,
         )
+        await storage.take_stream(self.session_id, self.owner)  # a connection on another node lets go of it
         await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
         conversation.start()
         self._watcher = asyncio.create_task(self._finish_when_ended(), name=f"live-{self.session_id}")
+        self._ownership = self._checking = asyncio.create_task(self._check_ownership(),
+                                                               name=f"owner-{self.session_id}")
         return conversation
+
+    async def _check_ownership(self) -> None:
+        """Act on what happened to the session elsewhere: taken over by a newer connection (drop this one, as
+        `claim` does on one node), or ended (end the conversation the same way)."""
+        storage = self.app[STORAGE]
+        while True:
+            await asyncio.sleep(_OWNERSHIP_CHECK_S)
+            try:
+                state = await storage.check_stream(self.session_id, self.owner)
+            except StorageUnavailable:
+                continue  # the call goes on; checked again once the database is back
+            if state.end_reason is None and state.owned:
+                continue
+            if self.conversation is not None and self.conversation.ended.is_set():
+                return  # ended here (its end is what the row says): the door is finishing the call
+            # Decided: from here on stop() (which the door calls as its connection closes) must not cancel this.
+            self._ownership = None
+            if state.end_reason is not None:
+                log.info("session_ended_elsewhere", session_id=self.session_id, reason=state.end_reason)
+                await self.end(state.end_reason)
+            else:
+                log.info("stream_taken_over", session_id=self.session_id)
+                await self.disconnect("replaced by a new connection")
+            return
 
     async def end(self, reason: EndReason) -> None:
         """End the session from outside (DELETE, a call status callback): session_ended goes out,
@@ -191,6 +228,8 @@ class LiveSession:
             return
         self._stopped = True
         conversation = self.conversation
+        if self._ownership is not None:
+            self._ownership.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
         if conversation is not None and not conversation.ended.is_set():
@@ -203,6 +242,11 @@ class LiveSession:
         await self.record_end()
         if self._watch is not None:
             await self._watch.stopped(conversation.end_reason if conversation is not None else None)
+        if self.conversation is not None:  # started: it took the stream
+            try:
+                await self.app[STORAGE].release_stream(self.session_id, self.owner)
+            except StorageUnavailable:
+                pass  # a newer connection takes it over anyway
         live = self.app[LIVE]
         if live.get(self.session_id) is self:
             del live[self.session_id]

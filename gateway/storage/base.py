@@ -60,6 +60,7 @@ class SessionRecord:
     ended_at: datetime | None = None
     end_reason: str | None = None
     deleted_at: datetime | None = None
+    stream_owner: str | None = None  # the live connection (on some node) carrying it, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,14 @@ class SessionPage:
         more = len(fetched) > limit
         return cls(sessions, encode_cursor(sessions[-1].created_at.isoformat(), sessions[-1].session_id) if more
                    else None)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOwnership:
+    """What a live connection learns when it checks on its session."""
+
+    owned: bool  # it still carries the session's stream (no newer connection took it over, on any node)
+    end_reason: str | None  # the session was ended meanwhile (DELETE, a call status callback), maybe elsewhere
 
 
 class SessionStorage(Protocol):
@@ -103,6 +112,15 @@ class SessionStorage(Protocol):
         """Insert one completed turn (agents.ports.TurnRecord) and update the session's counters, atomically."""
 
     async def list_turns(self, session_id: str) -> list: ...
+
+    async def take_stream(self, session_id: str, owner: str) -> None:
+        """`owner` (one live connection, on this node or another) carries the session's stream from now on,
+        whoever did before: a reconnecting client takes over."""
+
+    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership: ...
+
+    async def release_stream(self, session_id: str, owner: str) -> None:
+        """The connection is over; nothing if another owner took the stream meanwhile."""
 
     async def purge_deleted(self, before: datetime) -> int:
         """Delete sessions (and their turns) deleted before `before`; returns how many."""

@@ -15,7 +15,7 @@ import asyncpg
 
 from agents.errors import InvalidRequest
 from agents.ports import ToolCallRecord, TurnRecord
-from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord, StorageUnavailable
+from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord, StorageUnavailable, StreamOwnership
 from gateway.storage.cursor import decode_cursor
 from gateway.storage.postgres_admin import AdminTables
 
@@ -92,6 +92,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX routes_persona ON routes (persona_id);
     """,
+    "ALTER TABLE sessions ADD COLUMN stream_owner TEXT;",
 )
 
 _MIGRATION_LOCK = 0x7061726C6579  # pg_advisory_xact_lock key ("parley"): one node migrates at a time
@@ -100,7 +101,7 @@ _MIGRATION_LOCK = 0x7061726C6579  # pg_advisory_xact_lock key ("parley"): one no
 _UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 _SESSION_COLUMNS = ("session_id, owner_key_id, status, settings, created_at, last_activity_at, channel, metadata,"
                     " stream_token_hash, persona_id, caller, called, call_sid, total_turns, last_turn_number,"
-                    " started_at, ended_at, end_reason, deleted_at")
+                    " started_at, ended_at, end_reason, deleted_at, stream_owner")
 
 
 def safe_url(url: str) -> str:
@@ -304,6 +305,17 @@ class PostgresStorage(AdminTables):
                        row["answer_latency_ms"])
             for row in rows
         ]
+
+    async def take_stream(self, session_id: str, owner: str) -> None:
+        await self._execute("UPDATE sessions SET stream_owner = $1 WHERE session_id = $2", owner, session_id)
+
+    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership:
+        row = await self._fetchrow("SELECT stream_owner, end_reason FROM sessions WHERE session_id = $1", session_id)
+        return StreamOwnership(row is not None and row["stream_owner"] == owner, row["end_reason"] if row else None)
+
+    async def release_stream(self, session_id: str, owner: str) -> None:
+        await self._execute("UPDATE sessions SET stream_owner = NULL WHERE session_id = $1 AND stream_owner = $2",
+                            session_id, owner)
 
     async def purge_deleted(self, before: datetime) -> int:
         return await self._execute("DELETE FROM sessions WHERE deleted_at IS NOT NULL AND deleted_at < $1", before)

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 
 from agents.ports import ToolCallRecord, TurnRecord
-from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord
+from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord, StreamOwnership
 from gateway.storage.cursor import decode_cursor
 from gateway.storage.sqlite_admin import ADMIN_TABLES, AdminTables
 
@@ -72,6 +72,7 @@ MIGRATIONS: tuple[str, ...] = (
     ADMIN_TABLES,
     "ALTER TABLE turns ADD COLUMN guarded INTEGER NOT NULL DEFAULT 0;",
     "ALTER TABLE turns ADD COLUMN answer_latency_ms INTEGER;",
+    "ALTER TABLE sessions ADD COLUMN stream_owner TEXT;",
 )
 
 
@@ -256,6 +257,21 @@ class SQLiteStorage(AdminTables):
             for (turn_id, role, text, ts, duration_ms, latency_ms, interrupted, calls, endpoint_ms, asr_ms, llm_ms,
                  tts_ms, guarded, answer_ms) in rows
         ]
+
+    async def take_stream(self, session_id: str, owner: str) -> None:
+        async with self._write() as db:
+            await db.execute("UPDATE sessions SET stream_owner = ? WHERE session_id = ?", (owner, session_id))
+
+    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership:
+        async with self.db.execute("SELECT stream_owner, end_reason FROM sessions WHERE session_id = ?",
+                                   (session_id,)) as cur:
+            row = await cur.fetchone()
+        return StreamOwnership(row is not None and row[0] == owner, row[1] if row else None)
+
+    async def release_stream(self, session_id: str, owner: str) -> None:
+        async with self._write() as db:
+            await db.execute("UPDATE sessions SET stream_owner = NULL WHERE session_id = ? AND stream_owner = ?",
+                             (session_id, owner))
 
     async def purge_deleted(self, before: datetime) -> int:
         async with self._write() as db:

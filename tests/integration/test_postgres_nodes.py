@@ -97,6 +97,77 @@ async def test_a_stream_resumes_on_the_other_node(nodes, admin):
     assert [t["turn_id"] for t in detail["history"]] == ["turn_001", "turn_002", "turn_003", "turn_004"]
 
 
+async def test_a_delete_through_one_node_ends_the_live_stream_on_the_other(nodes, admin):
+    a, b = nodes
+    async with aiohttp.ClientSession() as http:
+        client = GatewayClient(a.url, admin, http)
+        sid = (await client.create(voice_id="joe", system_prompt="Answer in one short sentence."))["session_id"]
+        async with http.ws_connect(client.stream_url(sid, 16000, "pcm16"), headers=client.headers) as ws:
+            assert (await next_event(ws))["type"] == "session_started"
+            status, _ = request(b, "DELETE", f"/v1/conversations/{sid}", admin)
+            assert status == 200
+            while (event := await next_event(ws, timeout=30))["type"] != "session_ended":
+                pass
+            assert event["reason"] == "deleted"  # within the live session's ownership check (2 s)
+            closing = await ws.receive(timeout=30)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_a_client_reconnecting_through_the_other_node_takes_the_stream_over(nodes, admin):
+    a, b = nodes
+    async with aiohttp.ClientSession() as http:
+        on_a, on_b = GatewayClient(a.url, admin, http), GatewayClient(b.url, admin, http)
+        sid = (await on_a.create(voice_id="joe", system_prompt="Answer in one short sentence."))["session_id"]
+        async with http.ws_connect(on_a.stream_url(sid, 16000, "pcm16"), headers=on_a.headers) as old:
+            assert (await next_event(old))["type"] == "session_started"
+            # The old connection looks alive to the client's side (a half-open link): it comes back through b.
+            async with http.ws_connect(on_b.stream_url(sid, 16000, "pcm16"), headers=on_b.headers) as new:
+                assert (await next_event(new))["type"] == "session_started"
+                while (msg := await old.receive(timeout=30)).type in (aiohttp.WSMsgType.BINARY,
+                                                                       aiohttp.WSMsgType.TEXT):
+                    pass  # the greeting, until node a drops the connection
+                assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+                assert old.close_code is not None
+                await new.send_str(json.dumps({"type": "user_text", "text": "Are you still there?"}))
+                while (event := await next_event(new))["type"] != "turn_end" or event["role"] != "assistant":
+                    pass  # the session runs on node b
+        status, detail = request(a, "GET", f"/v1/conversations/{sid}", admin)
+    assert status == 200 and "Are you still there?" in [t["text"] for t in detail["history"]]
+
+
+async def test_a_node_killed_mid_call_loses_no_finished_turn_and_the_stream_resumes_on_another(
+        nodes, admin, database, tmp_path):
+    _, b = nodes
+    (tmp_path / "node-c").mkdir()
+    doomed = start_server(tmp_path / "node-c", {"PARLEY_DATABASE_URL": b.env["PARLEY_DATABASE_URL"]})
+    try:
+        async with aiohttp.ClientSession() as http:
+            on_c = GatewayClient(doomed.url, admin, http)
+            sid = (await on_c.create(voice_id="joe", system_prompt="Answer in one short sentence."))["session_id"]
+            async with http.ws_connect(on_c.stream_url(sid, 16000, "pcm16"), headers=on_c.headers) as ws:
+                assert (await next_event(ws))["type"] == "session_started"
+                await ws.send_str(json.dumps({"type": "user_text", "text": "Say hello."}))
+                seen = []
+                while len(seen) < 2:
+                    if (event := await next_event(ws))["type"] == "turn_end":
+                        seen.append(event["turn_id"])
+                doomed.process.kill()  # mid-call: no shutdown, no goodbye
+                doomed.process.wait()
+            on_b = GatewayClient(b.url, admin, http)
+            async with http.ws_connect(on_b.stream_url(sid, 16000, "pcm16", last_turn_id=seen[-1]),
+                                       headers=on_b.headers) as ws:
+                started = await next_event(ws)
+                assert started == {"type": "session_started", "session_id": sid, "resumed": True,
+                                   "last_turn_id": seen[-1]}
+                await ws.send_str(json.dumps({"type": "user_text", "text": "And goodbye."}))
+                assert await next_event(ws) == {"type": "turn_start", "role": "user", "turn_id": "turn_003"}
+        status, detail = request(b, "GET", f"/v1/conversations/{sid}", admin)
+        assert status == 200 and [t["turn_id"] for t in detail["history"]][:3] == ["turn_001", "turn_002",
+                                                                                   "turn_003"]
+    finally:
+        stop_server(doomed)
+
+
 def test_rest_calls_get_503_while_postgresql_is_down_and_work_once_it_is_back(nodes, admin, database):
     a, _ = nodes
     database.halt()

@@ -9,6 +9,7 @@ import pytest
 from agents.errors import InvalidRequest
 from agents.ports import ToolCallRecord, TurnRecord
 from gateway.storage import SessionRecord, SQLiteStorage, StorageUnavailable
+from gateway.storage.base import StreamOwnership
 from gateway.storage.admin import PersonaRecord, RouteRecord
 from gateway.storage.postgres import PostgresStorage
 from tests.postgres import start_postgres
@@ -229,3 +230,19 @@ async def test_a_postgresql_outage_is_storage_unavailable_and_it_works_again_onc
         await storage.close()
     finally:
         server.stop()
+
+
+async def test_a_sessions_stream_has_one_owner_and_the_newest_connection_takes_it(storage):
+    now = datetime.now(UTC)
+    await storage.create_session(session("conv_1", now))
+    await storage.take_stream("conv_1", "node-a:1")
+    assert await storage.check_stream("conv_1", "node-a:1") == StreamOwnership(True, None)
+    await storage.take_stream("conv_1", "node-b:7")  # the client reconnected through another node
+    assert await storage.check_stream("conv_1", "node-a:1") == StreamOwnership(False, None)
+    await storage.release_stream("conv_1", "node-a:1")  # the old connection closing does not free the new one's
+    assert (await storage.check_stream("conv_1", "node-b:7")).owned
+    await storage.set_session_status("conv_1", "ended", ended_at=now, end_reason="deleted", deleted_at=now)
+    assert await storage.check_stream("conv_1", "node-b:7") == StreamOwnership(True, "deleted")
+    await storage.release_stream("conv_1", "node-b:7")
+    assert (await storage.get_session("conv_1")).stream_owner is None
+    assert await storage.check_stream("conv_gone", "node-b:7") == StreamOwnership(False, None)
