@@ -59,6 +59,7 @@ class PacedSink:
         self._recent: deque[bytes] = deque(maxlen=max(1, 2000 // frame_ms))  # sent frames, for a rewind
         self._levels: deque[tuple[float, int]] = deque(maxlen=64)  # (sent at, RMS) of recently sent frames
         self.frames_sent = 0
+        self.frames_late = 0  # sent after the listener's player should have started them (it ran dry)
         self.last_sent_at: float | None = None
 
     # -- AudioSink -------------------------------------------------------------------------------
@@ -234,6 +235,8 @@ class PacedSink:
                 self._levels.append((now, audioop.rms(frame, SAMPLE_WIDTH)))
                 self.last_sent_at = now
                 self.frames_sent += 1
+                if sent_in_burst * self.frame_ms < round((now - started) * 1000) - self.frame_ms:
+                    self.frames_late += 1  # the clock task woke too late: the lead was used up
                 sent_in_burst += 1
                 self._segment_sent_ms += self.frame_ms
             if 0 < len(self._queue) < self._frame_bytes and not self._segment_ended:

@@ -10,9 +10,10 @@ from aiohttp import web
 from agents.tools.webhook import WebhookClient
 from gateway import admin, health
 from gateway.api import calls, conversations, stream, tools
-from gateway.app_keys import CONFIG, DIALERS, LIVE, MODELS, RECORDINGS, STORAGE, WEBHOOKS
+from gateway.app_keys import CONFIG, DIALERS, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.config import Config
 from gateway.errors import error_middleware
+from gateway.metrics import Metrics
 from gateway.models import Models, load_models
 from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx
@@ -100,6 +101,8 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[MODELS] = models or Models()
     app[LIVE] = {}
     app[DIALERS] = {}
+    app[METRICS] = Metrics()
+    app.router.add_get("/metrics", app[METRICS].handle)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)

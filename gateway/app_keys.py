@@ -6,6 +6,7 @@ from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
 from gateway.config import Config
+from gateway.metrics import Metrics
 from gateway.models import Models
 from gateway.monitor import Monitor
 from gateway.recordings import Recordings
@@ -24,4 +25,5 @@ MONITOR = web.AppKey("monitor", Monitor)  # this node's live calls, for the admi
 RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call recordings (a persona option)
 SIP_AGENT: web.AppKey["UserAgent"] = web.AppKey("sip_agent")  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
 TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
+METRICS = web.AppKey("metrics", Metrics)  # this node's counters for GET /metrics
 DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

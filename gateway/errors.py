@@ -4,6 +4,7 @@ import structlog
 from aiohttp import web
 
 from agents.errors import ParleyError
+from gateway.app_keys import METRICS
 from gateway.storage.base import StorageUnavailable
 
 log = structlog.get_logger(__name__)
@@ -24,16 +25,25 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ParleyError as exc:
-        return web.json_response(exc.to_wire(), status=exc.status)
+        return _counted(request, web.json_response(exc.to_wire(), status=exc.status), exc.code)
     except StorageUnavailable as exc:  # PostgreSQL down or unreachable: try again later, not a bug of ours
         log.warning("storage_unavailable", method=request.method, path=request.path, error=str(exc))
-        return error_response(503, "storage_unavailable", "the database is unreachable; try again shortly")
+        code = "storage_unavailable"
+        return _counted(request, error_response(503, code, "the database is unreachable; try again shortly"), code)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "internal" if exc.status >= 500 else "invalid_request")
         message = exc.reason if exc.status != 404 else f"no such endpoint: {request.method} {request.path}"
-        return error_response(exc.status, code, message)
+        return _counted(request, error_response(exc.status, code, message), code)
     except Exception:
         log.exception("request_failed", method=request.method, path=request.path)
-        return error_response(500, "internal", "internal error")
+        return _counted(request, error_response(500, "internal", "internal error"), "internal")
+
+
+def _counted(request: web.Request, response: web.Response, code: str) -> web.Response:
+    """Every error answered is counted by its code (GET /metrics)."""
+    metrics = request.app.get(METRICS)
+    if metrics is not None:  # an application made without (a test's)
+        metrics.error(code)
+    return response

@@ -22,7 +22,7 @@ from agents.errors import InvalidRequest
 from agents.session import History
 from gateway import __version__
 from gateway.api.calls import CallFailed
-from gateway.app_keys import CONFIG, DIALERS, MODELS, SIP_AGENT, STORAGE
+from gateway.app_keys import CONFIG, DIALERS, METRICS, MODELS, SIP_AGENT, STORAGE
 from gateway.call_session import LiveSession, phone_session_record
 from gateway.routing import route_call
 from gateway.storage import SessionRecord
@@ -56,23 +56,25 @@ async def _answer(app: web.Application, call: SipCall) -> None:
     """One incoming call, from routing to the end of its session."""
     log.info("sip_incoming", called=call.called, caller=call.caller)
     if not app[MODELS].ready.is_set():
-        await _refuse(call, 503, "Starting Up")
+        await _refuse(app, call, 503, "Starting Up")
         return
     request = await route_call(app, call.called, "sip")
     if request is None:
-        await _refuse(call, 404, "Not Found")
+        await _refuse(app, call, 404, "Not Found")
         return
     record = phone_session_record(request, "sip", call.caller, call.called, call.call_id)
     await app[STORAGE].create_session(record)
     structlog.contextvars.bind_contextvars(session_id=record.session_id)
     try:
         await call.answer()
+        app[METRICS].sip_invite(200)
     except SipError as exc:  # the caller gave up (CANCEL) while we routed: _carry stores the end
         log.info("sip_call_gone", error=str(exc))
     await _carry(app, call, record)
 
 
-async def _refuse(call: SipCall, status_code: int, reason: str) -> None:
+async def _refuse(app: web.Application, call: SipCall, status_code: int, reason: str) -> None:
+    app[METRICS].sip_invite(status_code)
     try:
         await call.reject(status_code, reason)
     except SipError as exc:  # already cancelled by the caller: nothing to refuse
@@ -130,7 +132,8 @@ async def sip_ctx(app: web.Application) -> AsyncIterator[None]:
     options = dataclasses.replace(config.sip, bind_address=config.sip.bind_address or config.server.host)
     app[_CALLS] = set()
     agent = UserAgent(options, lambda call: _spawn(app, call, _answer(app, call)), user_agent=f"Parley/{__version__}",
-                      pjsip_log_level=_PJSIP_LOG_LEVELS.get(config.log.level, 2))
+                      pjsip_log_level=_PJSIP_LOG_LEVELS.get(config.log.level, 2),
+                      on_rejected=app[METRICS].sip_invite)
     try:
         await agent.start()
     except SipError as exc:  # a port in use, an address not ours: the command line says so and exits

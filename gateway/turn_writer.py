@@ -36,8 +36,9 @@ async def until_stored(write: Callable[[], Awaitable[None]], what: str) -> None:
 class TurnWriter:
     """The Conversation's TurnStore for one live session."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, on_turn: Callable[[TurnRecord], None] | None = None) -> None:
         self.storage = storage
+        self.on_turn = on_turn  # told of each turn as it is handed over (metrics)
         self._waiting: deque[tuple[str, TurnRecord]] = deque()
         self._flusher: asyncio.Task | None = None
 
@@ -47,6 +48,8 @@ class TurnWriter:
         return len(self._waiting)
 
     async def save_turn(self, session_id: str, turn: TurnRecord) -> None:
+        if self.on_turn is not None:
+            self.on_turn(turn)
         if not self._waiting:
             try:
                 await self.storage.save_turn(session_id, turn)

@@ -91,10 +91,15 @@ class _LogWriter(pj.LogWriter):
 
 
 class _Endpoint(pj.Endpoint):
+    def __init__(self, on_rejected: Callable[[int], None]) -> None:
+        super().__init__()
+        self.on_rejected = on_rejected
+
     def onRejectedIncomingCall(self, prm) -> None:  # noqa: N802 (pjsua2's name)
         """An INVITE pjsua2 refused by itself (488 for no codec in common, 486 past max_calls...)."""
         log.info("sip_call_rejected", status_code=prm.statusCode, reason=prm.reason,
                  call_id=header(prm.rdata.wholeMsg, "Call-ID", "i"), caller=bare_uri(prm.remoteInfo))
+        self.on_rejected(prm.statusCode)
 
 
 class UserAgent:
@@ -102,8 +107,10 @@ class UserAgent:
     places one; `await stop()` hangs everything up and destroys the endpoint."""
 
     def __init__(self, options: SipOptions, on_incoming: Callable[[SipCall], None],
-                 user_agent: str = "Parley", pjsip_log_level: int = 2) -> None:
+                 user_agent: str = "Parley", pjsip_log_level: int = 2,
+                 on_rejected: Callable[[int], None] | None = None) -> None:
         self.options = options
+        self._on_rejected = on_rejected  # on the loop: an INVITE pjsua2 refused by itself, its status code
         self.user_agent = user_agent
         self.pjsip_log_level = pjsip_log_level
         self.pump = InboundPump()
@@ -231,6 +238,11 @@ class UserAgent:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._new_call, details, queues)
 
+    def _rejected(self, status_code: int) -> None:
+        loop = self._loop
+        if self._on_rejected is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._on_rejected, status_code)
+
     def retire(self, call: PjCall) -> None:
         """A call disconnected: delete it on the next turn (not inside its own callback)."""
         self._retired.append(call)
@@ -275,7 +287,7 @@ class UserAgent:
 
     def _create(self) -> None:
         options = self.options
-        endpoint = self._endpoint = _Endpoint()
+        endpoint = self._endpoint = _Endpoint(self._rejected)
         with _stdout_silenced():
             endpoint.libCreate()
         config = pj.EpConfig()

@@ -183,3 +183,20 @@ async def test_a_door_player_queue_decides_what_was_heard():
     assert not playout.interrupted and playout.played_ms == 1000 and sink.pending_ms() == 0
     assert len(taken) == 50  # every frame exactly once: nothing lost or doubled by the pause
     await sink.aclose()
+
+
+async def test_frames_sent_after_their_time_are_counted_late():
+    stalled = [0.0]  # how long the clock task was kept from running (a blocked event loop)
+    sink = PacedSink(RATE, lambda f: None, lead_ms=100, clock=lambda: loop_time() + stalled[0])
+    sink.push(audio(1000))
+    await asyncio.sleep(0.2)
+    assert sink.frames_late == 0  # on time: the lead is never used up
+    stalled[0] = 0.3  # the loop was blocked 300 ms: the 100 ms lead ran out, the listener's player ran dry
+    await asyncio.sleep(0.05)
+    # At the 240 ms tick the clock reads 540: frames 15-25 were due to start playing at 300-500 ms, more than
+    # a frame before they went (frame 26, due at 520, is within a frame: on time).
+    assert sink.frames_late == 11
+    late = sink.frames_late
+    await asyncio.sleep(0.3)
+    assert sink.frames_late == late  # on time again
+    await sink.aclose()

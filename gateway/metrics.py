@@ -1,0 +1,89 @@
+"""GET /metrics: this node's calls, turns and latencies in Prometheus' text format (prometheus-client).
+
+One registry per application, not the library's process-global one: two gateways in one process (tests)
+count apart. What is counted, and where: calls as a session starts and stops on a door (gateway/call_watch.py),
+turns as they are stored (gateway/turn_writer.py), with their latency breakdown, interruptions and tool calls,
+errors as clients are told of them (gateway/errors.py, a stream's error events), SIP INVITEs by the answer
+given (gateway/sip_calls.py) and outbound audio frames sent late (the door's PacedSink).
+"""
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from agents.ports import TurnRecord
+
+# Seconds: the range a phone conversation's delays live in (a reply under 0.5 s is quick, over 3 s is broken).
+_DELAYS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+_NONE = "none"  # label value for "no persona" (API sessions made from fields)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.calls_active = Gauge("parley_calls_active", "Sessions live on a door of this node.",
+                                  ["channel", "persona"], registry=r)
+        self.calls_started = Counter("parley_calls_started", "Sessions started on a door (a resumed stream again).",
+                                     ["channel", "persona"], registry=r)
+        self.calls_ended = Counter("parley_calls_ended", "Sessions ended, by why.", ["channel", "reason"], registry=r)
+        self.turns = Counter("parley_turns", "Turns stored.", ["channel", "role"], registry=r)
+        self.interruptions = Counter("parley_interruptions", "Replies the caller talked over (cut).", ["channel"],
+                                     registry=r)
+        self.tool_calls = Counter("parley_tool_calls", "Tool calls, by tool and outcome (ok or error).",
+                                  ["tool", "outcome"], registry=r)
+        self.errors = Counter("parley_errors", "Errors clients were told of (HTTP error bodies, stream error "
+                              "events), by code.", ["code"], registry=r)
+        self.sip_invites = Counter("parley_sip_invites", "Incoming SIP INVITEs, by the status code answered.",
+                                   ["code"], registry=r)
+        self.frames_sent = Counter("parley_outbound_frames", "Audio frames sent to callers.", ["channel"], registry=r)
+        self.frames_late = Counter("parley_outbound_frames_late", "Audio frames sent after the caller's player "
+                                   "should have started playing them (it ran dry).", ["channel"], registry=r)
+
+        def delay(name: str, what: str) -> Histogram:
+            return Histogram(name, what, ["channel"], buckets=_DELAYS, registry=r)
+
+        self.first_audio = delay("parley_first_audio_seconds", "End of the caller's speech to the reply's first "
+                                 "audio sent (a hold line counts).")
+        self.answer_first_audio = delay("parley_answer_first_audio_seconds", "End of the caller's speech to the "
+                                        "first audio of the answer itself.")
+        self.end_of_turn = delay("parley_end_of_turn_delay_seconds", "End of the caller's speech to the turn "
+                                 "judged over.")
+        self.asr = delay("parley_asr_seconds", "The final transcript of a turn took.")
+        self.llm_first_token = delay("parley_llm_first_token_seconds", "The model's first token took.")
+        self.tts_first_audio = delay("parley_tts_first_audio_seconds", "The voice's first audio took.")
+
+    def call_started(self, channel: str, persona: str | None) -> None:
+        self.calls_started.labels(channel, persona or _NONE).inc()
+        self.calls_active.labels(channel, persona or _NONE).inc()
+
+    def call_stopped(self, channel: str, persona: str | None, reason: str | None, frames_sent: int,
+                     frames_late: int) -> None:
+        """The door's connection is over; `reason` None: a stream that may be resumed, not an end."""
+        self.calls_active.labels(channel, persona or _NONE).dec()
+        if reason is not None:
+            self.calls_ended.labels(channel, reason).inc()
+        self.frames_sent.labels(channel).inc(frames_sent)
+        self.frames_late.labels(channel).inc(frames_late)
+
+    def turn(self, channel: str, turn: TurnRecord) -> None:
+        self.turns.labels(channel, turn.role).inc()
+        if turn.role != "assistant":
+            return
+        if turn.interrupted:
+            self.interruptions.labels(channel).inc()
+        for call in turn.tool_calls:
+            self.tool_calls.labels(call.name, "error" if call.error else "ok").inc()
+        for histogram, ms in ((self.first_audio, turn.latency_ms), (self.answer_first_audio, turn.answer_latency_ms),
+                              (self.end_of_turn, turn.endpoint_ms), (self.asr, turn.asr_ms),
+                              (self.llm_first_token, turn.llm_first_token_ms),
+                              (self.tts_first_audio, turn.tts_first_audio_ms)):
+            if ms is not None:
+                histogram.labels(channel).observe(ms / 1000)
+
+    def error(self, code: str) -> None:
+        self.errors.labels(code).inc()
+
+    def sip_invite(self, status_code: int) -> None:
+        self.sip_invites.labels(str(status_code)).inc()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
