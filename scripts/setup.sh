@@ -14,7 +14,8 @@ apt_runtime=(espeak-ng libopus0)
 # chromium: the console's browser tests (Playwright drives it; no browser of Playwright's own is downloaded).
 # sip-tester: sipp, the real SIP peer of the SIP door's tests.
 # postgresql: the storage tests' real PostgreSQL server (a private cluster per run; the system one is not used).
-apt_test=(chromium sip-tester postgresql)
+# systemd: systemd-analyze checks deploy/parley.service.
+apt_test=(chromium sip-tester postgresql systemd)
 wanted=("${apt_runtime[@]}")
 [ "$mode" = test ] && wanted+=("${apt_test[@]}")
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
