@@ -10,7 +10,7 @@ from aiohttp import web
 from agents.tools.webhook import WebhookClient
 from gateway import admin, health
 from gateway.api import calls, conversations, stream, tools
-from gateway.app_keys import CONFIG, DIALERS, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
+from gateway.app_keys import CONFIG, DIALERS, DRAINING, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.metrics import Metrics
@@ -102,6 +102,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[LIVE] = {}
     app[DIALERS] = {}
     app[METRICS] = Metrics()
+    app[DRAINING] = asyncio.Event()
     app.router.add_get("/metrics", app[METRICS].handle)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)

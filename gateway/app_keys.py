@@ -1,5 +1,6 @@
 """Every typed key under which the aiohttp Application keeps shared objects."""
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -25,5 +26,6 @@ MONITOR = web.AppKey("monitor", Monitor)  # this node's live calls, for the admi
 RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call recordings (a persona option)
 SIP_AGENT: web.AppKey["UserAgent"] = web.AppKey("sip_agent")  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
 TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
+DRAINING = web.AppKey("draining", asyncio.Event)  # set once a SIGTERM starts a drain (gateway/draining.py)
 METRICS = web.AppKey("metrics", Metrics)  # this node's counters for GET /metrics
 DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

@@ -114,11 +114,30 @@ async def _serve(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        if config.server.drain_timeout_s > 0:
+            stop.clear()  # a second signal ends the drain at once
+            await _drain(app, stop, config.server.drain_timeout_s)
         log.info("shutting_down")
     finally:
         # Also on a failed bind: the database connection's thread must be closed or the process hangs.
         await runner.cleanup()
     log.info("stopped")
+
+
+async def _drain(app, stop: asyncio.Event, timeout_s: float) -> None:
+    """No new calls (gateway/draining.py); wait until the live ones have ended, `timeout_s` at most."""
+    from gateway.app_keys import DRAINING, LIVE
+
+    app[DRAINING].set()
+    log.info("draining", live_calls=len(app[LIVE]), timeout_s=timeout_s)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while app[LIVE] and not stop.is_set() and loop.time() < deadline:
+        try:
+            await asyncio.wait_for(stop.wait(), 0.2)  # the registry has no event of its own: look again shortly
+        except TimeoutError:
+            pass
+    log.info("drained", live_calls=len(app[LIVE]))
 
 
 async def _keys(config: Config, args: argparse.Namespace) -> None:

@@ -40,6 +40,8 @@ class ServerConfig:
     host: str = _setting("127.0.0.1", "interface to bind (PARLEY_SERVER_HOST); 0.0.0.0 for all")
     port: int = _setting(8080, "TCP port (PARLEY_SERVER_PORT); 0 picks a free one", min=0, max=65535)
     shutdown_timeout_s: float = _setting(5.0, "seconds live connections get to finish on SIGTERM", min=0)
+    drain_timeout_s: float = _setting(
+        0.0, "on SIGTERM, seconds to wait for live calls to end first, taking no new ones (0: no drain)", min=0)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from agents.errors import InvalidRequest
 from agents.session import History
 from gateway import __version__
 from gateway.api.calls import CallFailed
-from gateway.app_keys import CONFIG, DIALERS, METRICS, MODELS, SIP_AGENT, STORAGE
+from gateway.app_keys import CONFIG, DIALERS, DRAINING, METRICS, MODELS, SIP_AGENT, STORAGE
 from gateway.call_session import LiveSession, phone_session_record
 from gateway.routing import route_call
 from gateway.storage import SessionRecord
@@ -57,6 +57,9 @@ async def _answer(app: web.Application, call: SipCall) -> None:
     log.info("sip_incoming", called=call.called, caller=call.caller)
     if not app[MODELS].ready.is_set():
         await _refuse(app, call, 503, "Starting Up")
+        return
+    if app[DRAINING].is_set():
+        await _refuse(app, call, 503, "Shutting Down")
         return
     request = await route_call(app, call.called, "sip")
     if request is None:

@@ -22,6 +22,7 @@ from gateway.api.conversations import json_body, loaded_models
 from gateway.app_keys import DIALERS, STORAGE
 from gateway.auth import authenticate_admin
 from gateway.call_session import phone_session_record
+from gateway.draining import refuse_new_calls
 from gateway.routing import persona_request
 from gateway.storage import SessionRecord
 
@@ -88,6 +89,7 @@ def _parse(body) -> tuple[str, str, str | None, str, dict | None]:
 async def place_call(request: web.Request) -> web.Response:
     storage = request.app[STORAGE]
     key = await authenticate_admin(request, storage, "placing calls")
+    refuse_new_calls(request.app)
     to, persona_id, from_, channel, metadata = _parse(await json_body(request))
     dialer = request.app[DIALERS].get(channel)
     if dialer is None:

@@ -10,6 +10,7 @@ from agents.errors import Conflict, InvalidRequest, NotFound
 from gateway.api.validation import parse_create
 from gateway.app_keys import CONFIG, LIVE, MODELS, RECORDINGS, STORAGE
 from gateway.auth import authenticate, hash_key
+from gateway.draining import refuse_new_calls
 from gateway.models import Models
 from gateway.numbers import normalise_number
 from gateway.routing import persona_request
@@ -24,6 +25,7 @@ def loaded_models(request: web.Request) -> Models:
     models = request.app[MODELS]
     if not models.ready.is_set():
         raise Conflict("the gateway is still loading its models; retry when /healthz is ok")
+    refuse_new_calls(request.app)  # sessions and streams are the calls of the API
     return models
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from agents.errors import InvalidRequest
 from gateway.app_keys import CONFIG, LIVE, MODELS, STORAGE
 from gateway.call_session import phone_session_record
+from gateway.draining import refuse_new_calls
 from gateway.routing import route_call
 from gateway.twilio import twiml
 from gateway.twilio.signatures import check_signature, public_base, websocket_base
@@ -61,6 +62,7 @@ async def voice(request: web.Request) -> web.Response:
         if existing is not None and existing.status != "ended":  # Twilio asked again (a retry): same session
             log.info("twilio_call_again", session_id=existing.session_id)
             return _xml(stream_twiml(request, existing.session_id))
+        refuse_new_calls(app)
         if not app[MODELS].ready.is_set():
             log.warning("twilio_call_refused", reason="models still loading", called=called)
             return _xml(twiml.say_and_hang_up(STARTING_MESSAGE))

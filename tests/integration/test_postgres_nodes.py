@@ -11,19 +11,11 @@ import pytest
 from gateway.client import GatewayClient, converse
 from tests.integration.test_admin_api import PERSONA
 from tests.integration.test_api import new_key, request
+from tests.integration.ws import next_event
 from tests.postgres import PostgresServer, start_postgres
 from tests.servers import PARLEY, ROOT, Server, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
-
-
-async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float = 60) -> dict:
-    """The next JSON event, past any audio frames."""
-    while True:
-        msg = await ws.receive(timeout)
-        if msg.type == aiohttp.WSMsgType.TEXT:
-            return json.loads(msg.data)
-        assert msg.type == aiohttp.WSMsgType.BINARY, msg
 
 
 @pytest.fixture(scope="module")

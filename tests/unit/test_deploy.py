@@ -55,8 +55,9 @@ def test_the_deployment_drains_and_is_ready_only_once_models_are_loaded():
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"  # 503 while models load
     assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
     config = yaml.safe_load((DEPLOY / "kubernetes" / "configmap.yaml").read_text())["data"]
-    shutdown_s = float(config["PARLEY_SERVER_SHUTDOWN_TIMEOUT_S"])
-    assert pod["terminationGracePeriodSeconds"] > 10 + shutdown_s  # preStop, then the gateway's own shutdown
+    drain_s, shutdown_s = float(config["PARLEY_SERVER_DRAIN_TIMEOUT_S"]), float(config["PARLEY_SERVER_SHUTDOWN_TIMEOUT_S"])
+    assert drain_s > 0  # SIGTERM: no new calls, the live ones finish
+    assert pod["terminationGracePeriodSeconds"] > 10 + drain_s + shutdown_s  # preStop, drain, shutdown
 
 
 def test_the_compose_file_follows_the_compose_specification(tmp_path):
