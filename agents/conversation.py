@@ -17,7 +17,7 @@ from agents.endings import Endings, cancel_ending
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
 from agents.keypad import Keypad
-from agents.listening import ENGINE_RATE, Listening, UserTurn
+from agents.listening import ENGINE_RATE, Listening, OverlapsIgnored, UserTurn
 from agents.ports import AudioSink, CallControl, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
 from agents.current_reply import CurrentReply
@@ -84,6 +84,7 @@ class Conversation(Listening, Keypad, Endings):
         self._user: UserTurn | None = None
         self._held = False
         self._false_holds: deque[float] = deque(maxlen=self._guard.noisy_line_holds)
+        self.overlaps_ignored = OverlapsIgnored()
         self.reply = CurrentReply()
         self._cut_ms = 0
         self._generation = 0  # bumped whenever the caller starts a new turn

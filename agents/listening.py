@@ -36,6 +36,14 @@ _OVERLAP_READ_GAP_S = 0.06  # between two readings of speech over a paused reply
 
 
 @dataclass
+class OverlapsIgnored:
+    """Caller sound over a reply that did not cut it, over a session (counted for metrics)."""
+
+    listener_sounds: int = 0  # words heard as a listener's ("mm-hmm", "okay"): the reply played on
+    noise: int = 0  # sound that paused the reply but never became speech (a cough, a click)
+
+
+@dataclass
 class UserTurn:
     stream: ASRStream
     started_at: datetime
@@ -76,6 +84,7 @@ class Listening:
     reply: ReplySide  # the reply in progress (agents/current_reply.py)
     _denoiser: Denoiser | None  # the session's noise suppressor, if it asked for one
     _false_holds: deque[float]  # when holds were released without the sound becoming speech
+    overlaps_ignored: OverlapsIgnored
     _held: bool  # the reply is paused for a sound that is not speech yet (InterruptionGuard.holds_at_onset)
     _generation: int
     _closing: bool
@@ -167,6 +176,7 @@ class Listening:
             self._held = False
             self.sink.resume()
             self._false_holds.append(self.engine.clock())
+            self.overlaps_ignored.noise += 1
             log.info("not_an_interruption", why="not_speech")
 
     def _recent_false_holds(self) -> int:
@@ -322,6 +332,7 @@ class Listening:
         if self._closing:
             return
         if not self._guard.interrupts(text, self.settings.language):
+            self.overlaps_ignored.listener_sounds += 1
             log.info("not_an_interruption", text=text, duration_ms=duration_ms)
             if turn.paused:
                 self.sink.resume()

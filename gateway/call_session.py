@@ -242,7 +242,8 @@ class LiveSession:
         await asyncio.gather(*[t for t in (self._watcher,) if t is not None], return_exceptions=True)
         await self.record_end()
         if self._watch is not None:
-            await self._watch.stopped(conversation.end_reason if conversation is not None else None)
+            await self._watch.stopped(conversation.end_reason if conversation is not None else None,
+                                      conversation.overlaps_ignored if conversation is not None else None)
         if self.conversation is not None:  # started: it took the stream
             try:
                 await self.app[STORAGE].release_stream(self.session_id, self.owner)

@@ -6,6 +6,7 @@ makes one per LiveSession."""
 from aiohttp import web
 
 from agents.events import ErrorEvent, Event
+from agents.listening import OverlapsIgnored
 from agents.playout import PacedSink
 from agents.session import SessionSettings
 from gateway.app_keys import METRICS, MONITOR, RECORDINGS
@@ -36,11 +37,11 @@ class CallWatch:
         if isinstance(event, ErrorEvent):
             self.app[METRICS].error(event.code)
 
-    async def stopped(self, reason: str | None) -> None:
-        """The door's connection is over: off the live view, the recording written out."""
+    async def stopped(self, reason: str | None, overlaps: OverlapsIgnored | None = None) -> None:
+        """The door's connection is over: off the live view, counted, the recording written out."""
         self.app[MONITOR].call_ended(self.session_id, reason)
         self.app[METRICS].call_stopped(self.channel, self.persona, reason, self.sink.frames_sent,
-                                       self.sink.frames_late)
+                                       self.sink.frames_late, overlaps)
         if self.recorder is not None:
             recorder, self.recorder = self.recorder, None
             await self.app[RECORDINGS].finish(recorder)

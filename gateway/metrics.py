@@ -10,6 +10,7 @@ given (gateway/sip_calls.py) and outbound audio frames sent late (the door's Pac
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from agents.listening import OverlapsIgnored
 from agents.ports import TurnRecord
 
 # Seconds: the range a phone conversation's delays live in (a reply under 0.5 s is quick, over 3 s is broken).
@@ -28,6 +29,9 @@ class Metrics:
         self.turns = Counter("parley_turns", "Turns stored.", ["channel", "role"], registry=r)
         self.interruptions = Counter("parley_interruptions", "Replies the caller talked over (cut).", ["channel"],
                                      registry=r)
+        self.overlaps_ignored = Counter("parley_overlaps_ignored", "Caller sound over a reply that did not cut it: "
+                                        "a listener's word (\"mm-hmm\") or noise; counted as its call stops.",
+                                        ["channel", "kind"], registry=r)
         self.tool_calls = Counter("parley_tool_calls", "Tool calls, by tool and outcome (ok or error).",
                                   ["tool", "outcome"], registry=r)
         self.errors = Counter("parley_errors", "Errors clients were told of (HTTP error bodies, stream error "
@@ -56,13 +60,16 @@ class Metrics:
         self.calls_active.labels(channel, persona or _NONE).inc()
 
     def call_stopped(self, channel: str, persona: str | None, reason: str | None, frames_sent: int,
-                     frames_late: int) -> None:
+                     frames_late: int, overlaps: OverlapsIgnored | None = None) -> None:
         """The door's connection is over; `reason` None: a stream that may be resumed, not an end."""
         self.calls_active.labels(channel, persona or _NONE).dec()
         if reason is not None:
             self.calls_ended.labels(channel, reason).inc()
         self.frames_sent.labels(channel).inc(frames_sent)
         self.frames_late.labels(channel).inc(frames_late)
+        if overlaps is not None:
+            self.overlaps_ignored.labels(channel, "listener_sound").inc(overlaps.listener_sounds)
+            self.overlaps_ignored.labels(channel, "noise").inc(overlaps.noise)
 
     def turn(self, channel: str, turn: TurnRecord) -> None:
         self.turns.labels(channel, turn.role).inc()

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from agents.events import Interruption, TurnEnd, TurnStart
+from agents.listening import OverlapsIgnored
 from media.audioop_lib import audioop
 from tests.fakes.engine import FakeASR, FakeLLM, FakeTTS, make_engine, silence, speech
 from tests.fakes.harness import Harness, assistant_end
@@ -37,6 +38,7 @@ async def test_mm_hmm_over_the_reply_pauses_it_then_it_plays_on(closing):
     stored = [t for _, t in h.store.turns]
     assert [t.role for t in stored] == ["user", "assistant"] and stored[1].text == LONG_REPLY
     assert sum(len(f) for f in h.frames) // 32 >= 12 * 250 - 20  # the whole reply was heard, once
+    assert h.conversation.overlaps_ignored == OverlapsIgnored(listener_sounds=1, noise=0)  # for GET /metrics
 
 
 async def test_noise_over_the_reply_is_not_an_interruption(closing):
@@ -46,6 +48,7 @@ async def test_noise_over_the_reply_is_not_an_interruption(closing):
     await h.say(ms=300, pause_ms=300)
     end = await h.wait_for(assistant_end, timeout=10)
     assert not end.interrupted
+    assert h.conversation.overlaps_ignored.listener_sounds + h.conversation.overlaps_ignored.noise == 1
 
 
 async def test_words_over_the_reply_interrupt_it_where_it_was_paused(closing):
@@ -136,6 +139,7 @@ async def test_a_guard_shorter_than_speech_holds_the_reply_at_the_sound_and_play
     end = await h.wait_for(assistant_end, timeout=10)
     assert not end.interrupted
     assert [t.role for _, t in h.store.turns] == ["user", "assistant"]  # no user turn for the click
+    assert h.conversation.overlaps_ignored == OverlapsIgnored(listener_sounds=0, noise=1)
 
 
 async def test_on_a_line_that_keeps_clicking_the_reply_stops_holding_for_each_click(closing):
