@@ -14,6 +14,7 @@ from tests.integration.test_api import new_key, request
 from tests.integration.ws import next_event
 from tests.postgres import PostgresServer, start_postgres
 from tests.servers import PARLEY, ROOT, Server, free_port, start_server, stop_server
+from tests.twilio_phone import TwilioPhone
 
 pytestmark = pytest.mark.slow
 
@@ -27,11 +28,11 @@ def database() -> PostgresServer:
 
 
 @pytest.fixture(scope="module")
-def nodes(tmp_path_factory, database) -> tuple[Server, Server]:
-    url = database.create_database()
-    first = start_server(tmp_path_factory.mktemp("node-a"), {"PARLEY_DATABASE_URL": url})
+def nodes(tmp_path_factory, database, twilio_api) -> tuple[Server, Server]:
+    env = {"PARLEY_DATABASE_URL": database.create_database(), **twilio_api.env()}
+    first = start_server(tmp_path_factory.mktemp("node-a"), env)
     try:
-        second = start_server(tmp_path_factory.mktemp("node-b"), {"PARLEY_DATABASE_URL": url})
+        second = start_server(tmp_path_factory.mktemp("node-b"), env)
     except BaseException:
         stop_server(first)
         raise
@@ -158,6 +159,27 @@ async def test_a_node_killed_mid_call_loses_no_finished_turn_and_the_stream_resu
                                                                                    "turn_003"]
     finally:
         stop_server(doomed)
+
+
+async def test_twilios_webhook_and_its_media_stream_may_reach_different_nodes(nodes, admin, twilio_api):
+    a, b = nodes
+    status, persona = request(a, "POST", "/v1/personas", admin, {**PERSONA, "greeting": "Hello from any node."})
+    assert status == 201, persona
+    status, _ = request(a, "POST", "/v1/phone-numbers", admin,
+                        {"number": "+15550177", "persona_id": persona["persona_id"]})
+    assert status == 201
+    async with aiohttp.ClientSession() as http, TwilioPhone(http, a.url, "+15550177") as phone:
+        await phone.ring()  # the webhook reaches node a: it makes the session
+        phone.base_url = b.url  # the media stream reaches node b
+        await phone.connect()
+        await phone.wait_until(lambda: phone.received, timeout=30, what="the greeting, from node b")
+        status, _ = request(a, "DELETE", f"/v1/conversations/{phone.session_id}", admin)  # through node a again
+        assert status == 200
+        hang_up = await twilio_api.wait_for(lambda r: r.call_sid == phone.call_sid, timeout=15)
+        await phone.wait_until(lambda: phone.closed_at is not None, timeout=15, what="the stream closed")
+    assert hang_up.value("Status") == "completed"  # node b hung the call up through Twilio's API
+    status, detail = request(b, "GET", f"/v1/conversations/{phone.session_id}", admin)
+    assert detail["end_reason"] == "deleted" and detail["history"][0]["text"] == "Hello from any node."
 
 
 def test_rest_calls_get_503_while_postgresql_is_down_and_work_once_it_is_back(nodes, admin, database):
