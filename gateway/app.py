@@ -11,6 +11,7 @@ from agents.tools.webhook import WebhookClient
 from gateway import admin, health
 from gateway.api import calls, conversations, stream, tools
 from gateway.app_keys import CONFIG, DIALERS, DRAINING, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
+from gateway.auth import authenticate_admin
 from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.metrics import Metrics
@@ -88,6 +89,12 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    """GET /metrics: what they tell (personas, tools, call volumes) is the operator's, so an admin key."""
+    await authenticate_admin(request, request.app[STORAGE], "reading metrics")
+    return request.app[METRICS].response()
+
+
 async def _close_streams(app: web.Application) -> None:
     # Shutdown: live calls get a clean close instead of a dropped socket.
     for live in list(app[LIVE].values()):
@@ -103,7 +110,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[DIALERS] = {}
     app[METRICS] = Metrics()
     app[DRAINING] = asyncio.Event()
-    app.router.add_get("/metrics", app[METRICS].handle)
+    app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)

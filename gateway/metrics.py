@@ -1,4 +1,5 @@
-"""GET /metrics: this node's calls, turns and latencies in Prometheus' text format (prometheus-client).
+"""GET /metrics (an admin key): this node's calls, turns and latencies in Prometheus' text format
+(prometheus-client).
 
 One registry per application, not the library's process-global one: two gateways in one process (tests)
 count apart. What is counted, and where: calls as a session starts and stops on a door (gateway/call_watch.py),
@@ -92,5 +93,5 @@ class Metrics:
     def sip_invite(self, status_code: int) -> None:
         self.sip_invites.labels(str(status_code)).inc()
 
-    async def handle(self, request: web.Request) -> web.Response:
+    def response(self) -> web.Response:
         return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -45,11 +45,12 @@ class Server:
         return subprocess.run([*PARLEY, *args], env=self.env, capture_output=True, text=True, timeout=60)
 
 
-def metric(server: "Server", name: str, labels: dict[str, str] | None = None) -> float:
+def metric(server: "Server", admin_key: str, name: str, labels: dict[str, str] | None = None) -> float:
     """A sample of the server's GET /metrics: the sum of those with `labels` among theirs (0: not counted yet)."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as resp:
+    req = urllib.request.Request(server.url + "/metrics", headers={"Authorization": f"Bearer {admin_key}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
         text = resp.read().decode()
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name and all(sample.labels.get(k) == v for k, v in (labels or {}).items()))

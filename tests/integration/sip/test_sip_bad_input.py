@@ -30,7 +30,7 @@ def test_no_codec_in_common_is_refused_with_488(sip_gateway, tmp_path):
     assert "SIP/2.0 488 Not Acceptable Here" in run.messages
     [call_id] = call_ids(run.messages)
     assert any(e["call_id"] == call_id and e["status_code"] == 488 for e in sip_gateway.log_events("sip_call_rejected"))
-    assert metric(sip_gateway.server, "parley_sip_invites_total", {"code": "488"}) >= 1  # counted too
+    assert metric(sip_gateway.server, sip_gateway.admin_key, "parley_sip_invites_total", {"code": "488"}) >= 1  # counted too
 
 
 def test_malformed_sip_is_dropped_and_the_next_call_is_served(sip_gateway, tmp_path):

@@ -153,7 +153,7 @@ def test_an_unknown_number_is_refused_with_404(sip_gateway, tmp_path):
     [call_id] = call_ids(run.messages)
     _, page = sip_gateway.api("GET", "/v1/conversations?channel=sip&limit=100")
     assert call_id not in [c.get("call_id") for c in page["conversations"]]  # no session was made
-    assert metric(sip_gateway.server, "parley_sip_invites_total", {"code": "404"}) >= 1
+    assert metric(sip_gateway.server, sip_gateway.admin_key, "parley_sip_invites_total", {"code": "404"}) >= 1
 
 
 def test_several_calls_at_once_each_get_their_own_answer(sip_gateway, tmp_path):
