@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true", help="may manage personas, numbers and all sessions")
     create.add_argument("--name", help="a label to tell keys apart")
     key_commands.add_parser("list", help="list API keys (never the keys themselves)")
+    revoke = key_commands.add_parser("revoke", help="revoke an API key: refused from then on, on every node")
+    revoke.add_argument("key_id", help="the key's id, as `parley keys list` shows it (key_...)")
 
     commands.add_parser("webhook-secret", help="print the secret that signs webhook tool requests (made if missing)")
 
@@ -147,7 +150,11 @@ async def _keys(config: Config, args: argparse.Namespace) -> None:
     storage = storage_for(config.resolved_database_url)
     await storage.open()
     try:
-        if args.keys_command == "create":
+        if args.keys_command == "revoke":
+            if not await storage.revoke_api_key(args.key_id, datetime.now(UTC)):
+                raise ConfigError(f"no live key {args.key_id!r} (see: parley keys list)")
+            print(f"revoked key {args.key_id}")
+        elif args.keys_command == "create":
             new = await create_api_key(storage, name=args.name, admin=args.admin)
             scope = "admin" if new.record.admin else "client"
             print(f"created {scope} key {new.record.key_id}" + (f" ({new.record.name})" if new.record.name else ""))

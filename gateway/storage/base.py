@@ -36,6 +36,9 @@ class KeyStorage(Protocol):
 
     async def list_api_keys(self) -> list[ApiKeyRecord]: ...
 
+    async def revoke_api_key(self, key_id: str, at: datetime) -> bool:
+        """Revoke a live key (refused from then on); False if there is no such live key."""
+
 
 @dataclass(slots=True)
 class SessionRecord:

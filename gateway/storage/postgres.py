@@ -214,6 +214,10 @@ class PostgresStorage(AdminTables):
     async def list_api_keys(self) -> list[ApiKeyRecord]:
         return [_key(row) for row in await self._fetch("SELECT * FROM api_keys ORDER BY created_at")]
 
+    async def revoke_api_key(self, key_id: str, at: datetime) -> bool:
+        return await self._execute("UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL",
+                                   at, key_id) == 1
+
     # -- sessions ------------------------------------------------------------------------------
 
     async def create_session(self, session: SessionRecord) -> None:

@@ -148,6 +148,12 @@ class SQLiteStorage(AdminTables):
         async with self.db.execute("SELECT * FROM api_keys ORDER BY created_at") as cur:
             return [self._key(row) for row in await cur.fetchall()]
 
+    async def revoke_api_key(self, key_id: str, at: datetime) -> bool:
+        async with self._write() as db:
+            cur = await db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                                   (at.isoformat(), key_id))
+        return cur.rowcount == 1
+
     @staticmethod
     def _key(row) -> ApiKeyRecord:
         key_id, name, admin, key_hash, prefix, created_at, revoked_at = row

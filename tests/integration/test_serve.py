@@ -3,6 +3,7 @@
 import json
 import signal
 import sqlite3
+import urllib.error
 import urllib.request
 
 import pytest
@@ -55,6 +56,23 @@ def test_client_key_is_not_admin(server):
     assert result.returncode == 0
     db = sqlite3.connect(server.data_dir / "parley.db")
     assert db.execute("SELECT admin FROM api_keys WHERE name = 'app'").fetchone() == (0,)
+
+
+def test_a_revoked_key_is_refused_at_once_by_the_running_server(server):
+    key = server.cli("keys", "create", "--name", "leaving").stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {key}"}
+    with urllib.request.urlopen(urllib.request.Request(server.url + "/v1/conversations", headers=headers)) as resp:
+        assert resp.status == 200
+    key_id = next(line.split("\t")[0] for line in server.cli("keys", "list").stdout.splitlines()
+                  if line.endswith("\tleaving"))
+    result = server.cli("keys", "revoke", key_id)
+    assert result.returncode == 0 and result.stdout.strip() == f"revoked key {key_id}"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(server.url + "/v1/conversations", headers=headers))
+    assert refused.value.code == 401
+    assert f"{key_id}\t" in server.cli("keys", "list").stdout and "\trevoked\t" in server.cli("keys", "list").stdout
+    again = server.cli("keys", "revoke", key_id)
+    assert again.returncode != 0 and f"no live key '{key_id}'" in again.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

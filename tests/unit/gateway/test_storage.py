@@ -8,7 +8,7 @@ import pytest
 
 from agents.errors import InvalidRequest
 from agents.ports import ToolCallRecord, TurnRecord
-from gateway.storage import SessionRecord, SQLiteStorage, StorageUnavailable
+from gateway.storage import ApiKeyRecord, SessionRecord, SQLiteStorage, StorageUnavailable
 from gateway.storage.base import StreamOwnership
 from gateway.storage.admin import PersonaRecord, RouteRecord
 from gateway.storage.postgres import PostgresStorage
@@ -246,3 +246,15 @@ async def test_a_sessions_stream_has_one_owner_and_the_newest_connection_takes_i
     await storage.release_stream("conv_1", "node-b:7")
     assert (await storage.get_session("conv_1")).stream_owner is None
     assert await storage.check_stream("conv_gone", "node-b:7") == StreamOwnership(False, None)
+
+
+async def test_a_revoked_key_is_refused_from_then_on_and_listed_as_revoked(storage):
+    now = datetime.now(UTC)
+    await storage.add_api_key(ApiKeyRecord("key_1", "app", False, "hash1", "pk_abc", now))
+    assert (await storage.find_api_key("hash1")).key_id == "key_1"
+    assert await storage.revoke_api_key("key_1", now)
+    assert await storage.find_api_key("hash1") is None
+    assert not await storage.revoke_api_key("key_1", now)  # already revoked
+    assert not await storage.revoke_api_key("key_nope", now)
+    [listed] = await storage.list_api_keys()
+    assert listed.revoked_at == now
