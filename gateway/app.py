@@ -10,10 +10,11 @@ from aiohttp import web
 from agents.tools.webhook import WebhookClient
 from gateway import admin, health
 from gateway.api import calls, conversations, stream, tools
-from gateway.app_keys import CONFIG, DIALERS, DRAINING, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
+from gateway.app_keys import CONFIG, DIALERS, DRAINING, LIMITER, LIVE, METRICS, MODELS, RECORDINGS, STORAGE, WEBHOOKS
 from gateway.auth import authenticate_admin
 from gateway.config import Config
 from gateway.errors import error_middleware
+from gateway.limits import KeyLimiter
 from gateway.metrics import Metrics
 from gateway.models import Models, load_models
 from gateway.prompt_warmth import warm_prompts
@@ -110,6 +111,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[DIALERS] = {}
     app[METRICS] = Metrics()
     app[DRAINING] = asyncio.Event()
+    app[LIMITER] = KeyLimiter(config.limits.requests_per_minute)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)

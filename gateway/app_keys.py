@@ -7,6 +7,7 @@ from aiohttp import web
 
 from agents.tools.webhook import WebhookClient
 from gateway.config import Config
+from gateway.limits import KeyLimiter
 from gateway.metrics import Metrics
 from gateway.models import Models
 from gateway.monitor import Monitor
@@ -27,5 +28,6 @@ RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call r
 SIP_AGENT: web.AppKey["UserAgent"] = web.AppKey("sip_agent")  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
 TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
 DRAINING = web.AppKey("draining", asyncio.Event)  # set once a SIGTERM starts a drain (gateway/draining.py)
-METRICS = web.AppKey("metrics", Metrics)  # this node's counters for GET /metrics
+METRICS = web.AppKey("metrics", Metrics)
+LIMITER = web.AppKey("limiter", KeyLimiter)  # requests per API key per minute ([limits])  # this node's counters for GET /metrics
 DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

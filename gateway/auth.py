@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from agents.errors import Forbidden, Unauthorized
+from gateway.app_keys import LIMITER
 from gateway.storage import ApiKeyRecord, Storage
 
 KEY_PREFIX = "pk_"
@@ -53,6 +54,9 @@ async def authenticate(request, storage: Storage, allow_query_token: bool = Fals
     record = await check_api_key(storage, key.strip())
     if record is None:
         raise Unauthorized("invalid or revoked API key")
+    limiter = request.app.get(LIMITER)
+    if limiter is not None:  # every request a key makes passes here
+        limiter.take(record.key_id)
     return record
 
 

@@ -224,6 +224,16 @@ def _default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class LimitsConfig:
+    """[limits]: what one API key may ask of this node (each node counts its own)."""
+
+    requests_per_minute: int = _setting(
+        1200, "API requests per key per minute; more get 429 with Retry-After (0: no limit)", min=0)
+    sessions_per_key: int = _setting(
+        100, "live API streams one key may hold at once; more get 429 (0: no limit)", min=0)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Top-level keys: PARLEY_DATA_DIR, PARLEY_PUBLIC_URL, PARLEY_DATABASE_URL."""
 
@@ -241,6 +251,7 @@ class Config:
     sip: SIPConfig = field(default_factory=SIPConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     # [personas.<persona_id>] tables: the persona's fields as in POST /v1/personas, plus `numbers`, the
     # E.164 numbers / SIP user parts routed to it. Checked at start-up for shape, against the loaded
     # voices and tools once the models are in (gateway/personas.py). No environment override.

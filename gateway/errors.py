@@ -5,6 +5,7 @@ from aiohttp import web
 
 from agents.errors import ParleyError
 from gateway.app_keys import METRICS
+from gateway.limits import TooManyRequests
 from gateway.storage.base import StorageUnavailable
 
 log = structlog.get_logger(__name__)
@@ -25,7 +26,10 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ParleyError as exc:
-        return _counted(request, web.json_response(exc.to_wire(), status=exc.status), exc.code)
+        response = web.json_response(exc.to_wire(), status=exc.status)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return _counted(request, response, exc.code)
     except StorageUnavailable as exc:  # PostgreSQL down or unreachable: try again later, not a bug of ours
         log.warning("storage_unavailable", method=request.method, path=request.path, error=str(exc))
         code = "storage_unavailable"

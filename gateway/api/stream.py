@@ -20,9 +20,10 @@ from agents.playout import PacedSink
 from agents.ports import CallControlError
 from agents.session import History, turn_number
 from gateway.api.conversations import load_owned, loaded_models
-from gateway.app_keys import STORAGE
+from gateway.app_keys import CONFIG, LIVE, STORAGE
 from gateway.auth import authenticate, hash_key
 from gateway.call_session import LiveSession
+from gateway.limits import check_live_sessions
 from gateway.outbox import Outbox
 from gateway.storage import SessionRecord
 from media.codecs import make_codec
@@ -213,6 +214,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if session.status == "ended":
         raise Conflict(f"conversation {session.session_id} has ended", param="session_id")
     loaded_models(request)
+    check_live_sessions(request.app[LIVE], session.owner_key_id, request.app[CONFIG].limits.sessions_per_key,
+                        session.session_id)
     connection = StreamConnection(request, session, sample_rate, encoding, vad_threshold)
     structlog.contextvars.bind_contextvars(channel="api", session_id=session.session_id)
     log.info("stream_opened", encoding=encoding, sample_rate=sample_rate, resumed=last_turn_id is not None)
