@@ -198,6 +198,9 @@ class SessionsConfig:
                                   min=100, max=10000)
     max_turn_s: float = _setting(30.0, "a caller's turn ends after this much speech even without a pause (a caller "
                                  "who never stops, a noisy line); 0 = never", min=0.0, max=600.0)
+    stream_token_ttl_s: float = _setting(
+        3600.0, "a session's stream token opens its stream this long after the session was made or last active; "
+        "then only an API key does", min=1.0)
 
 
 @dataclass(frozen=True)

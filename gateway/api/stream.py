@@ -8,6 +8,8 @@ through a PacedSink and the same ordered writer as the events (SPEC §4).
 import asyncio
 import json
 import re
+import secrets
+from datetime import UTC, datetime
 
 import structlog
 from aiohttp import WSMsgType, web
@@ -68,8 +70,11 @@ async def _authorised_session(request: web.Request) -> SessionRecord:
     token = request.query.get("token", "")
     if token.startswith("st_") and "Authorization" not in request.headers:
         session = await storage.get_session(session_id)
-        if session is None or session.stream_token_hash != hash_key(token):
+        if session is None or not secrets.compare_digest(session.stream_token_hash or "", hash_key(token)):
             raise Forbidden("this stream token does not open this conversation")
+        ttl_s = request.app[CONFIG].sessions.stream_token_ttl_s
+        if (datetime.now(UTC) - max(session.created_at, session.last_activity_at)).total_seconds() > ttl_s:
+            raise Forbidden("this stream token has expired; open the stream with the API key")
         return session
     key = await authenticate(request, storage, allow_query_token=True)
     return await load_owned(request, key, session_id)

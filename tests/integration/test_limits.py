@@ -1,6 +1,8 @@
 """[limits] on a real `parley serve`: a key past its requests a minute gets 429 with Retry-After; a key holding
-its most live sessions cannot open another stream, while the one it holds can reconnect."""
+its most live sessions cannot open another stream, while the one it holds can reconnect; a stream token
+expires."""
 
+import asyncio
 import urllib.error
 import urllib.request
 
@@ -18,7 +20,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("limited"), {"PARLEY_LIMITS_REQUESTS_PER_MINUTE": "30",
-                                                               "PARLEY_LIMITS_SESSIONS_PER_KEY": "1"})
+                                                               "PARLEY_LIMITS_SESSIONS_PER_KEY": "1",
+                                                               "PARLEY_SESSIONS_STREAM_TOKEN_TTL_S": "2"})
     yield server
     stop_server(server)
 
@@ -57,3 +60,26 @@ async def test_a_key_holding_its_most_live_sessions_cannot_open_another(limited)
             # The session it holds may come back (a dropped connection): that replaces, not adds.
             async with http.ws_connect(client.stream_url(first, 16000, "pcm16"), headers=client.headers) as again:
                 assert (await next_event(again))["type"] == "session_started"
+
+
+async def test_a_stream_token_expires_and_the_api_key_still_opens_the_stream(limited):
+    key = new_key(limited)
+    async with aiohttp.ClientSession() as http:
+        client = GatewayClient(limited.url, key, http)
+        created = await client.create(voice_id="joe")
+        base = f"{limited.url}/v1/conversations/{created['session_id']}/stream?sample_rate=16000&encoding=pcm16"
+        async with http.ws_connect(f"{base}&token={created['stream_token']}") as ws:  # fresh: it opens
+            assert (await next_event(ws))["type"] == "session_started"
+            await ws.send_json({"type": "end"})
+        fresh = await client.create(voice_id="joe")
+        await asyncio.sleep(2.5)  # the token's time to live (2 s here) is what is tested: real time must pass
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{limited.url}/v1/conversations/{fresh['session_id']}/stream?sample_rate=16000"
+                                  f"&encoding=pcm16&token={fresh['stream_token']}")
+        assert refused.value.status == 403
+        async with http.get(f"{limited.url}/v1/conversations/{fresh['session_id']}/stream?sample_rate=16000"
+                            f"&encoding=pcm16&token={fresh['stream_token']}") as resp:
+            assert "expired" in (await resp.json())["error"]["message"]
+        async with http.ws_connect(client.stream_url(fresh["session_id"], 16000, "pcm16"),
+                                   headers=client.headers) as ws:
+            assert (await next_event(ws))["type"] == "session_started"
