@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 2
-    configure_logging(config.log.format, config.log.level)
+    configure_logging(config.log.format, config.log.level, mask_numbers=config.log.mask_numbers)
     unknown = sorted(n for n in os.environ if n.startswith("PARLEY_") and n not in known_env_names())
     if unknown:
         log.warning("unknown_settings_ignored", variables=unknown)

@@ -53,6 +53,7 @@ class LogConfig:
         choices=("auto", "console", "json"),
     )
     level: str = _setting("info", "lowest level logged", choices=("debug", "info", "warning", "error"))
+    mask_numbers: bool = _setting(True, "callers' numbers in log lines are masked (+1555***1111); false: logged whole")
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,38 @@ being handed ids.
 """
 
 import logging
+import re
 import sys
 
 import structlog
 
+# Fields that hold a caller's (or, calling out, a callee's) number or SIP address: personal data.
+_PERSONAL = frozenset({"caller", "to"})
+_DIGITS = re.compile(r"\d")
 
-def configure_logging(fmt: str = "auto", level: str = "info", stream=None) -> None:
+
+def mask_number(value: str) -> str:
+    """"+15550001111" -> "+1555***1111", "sip:alice@pbx" -> "sip:a***@pbx": enough to tell calls apart, not
+    to call anyone back. Short values (extensions) are kept."""
+    if "@" in value:
+        user, _, host = value.partition("@")
+        scheme, colon, name = user.rpartition(":")
+        return f"{scheme}{colon}{name[:1]}***@{host}" if name else value
+    digits = len(_DIGITS.findall(value))
+    if digits <= 6:
+        return value
+    return value[:5] + "***" + value[-4:]
+
+
+def mask_personal_fields(logger, method: str, event: dict) -> dict:
+    """structlog processor: callers' numbers are masked in every log line ([log] mask_numbers)."""
+    for name in _PERSONAL & event.keys():
+        if isinstance(event[name], str):
+            event[name] = mask_number(event[name])
+    return event
+
+
+def configure_logging(fmt: str = "auto", level: str = "info", stream=None, mask_numbers: bool = True) -> None:
     """Configure once per process. `fmt`: console, json, or auto (console on a terminal)."""
     stream = stream or sys.stderr
     if fmt == "auto":
@@ -22,6 +48,7 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream=None) -> No
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        *([mask_personal_fields] if mask_numbers else []),
     ]
     if fmt == "json":
         renderer = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]

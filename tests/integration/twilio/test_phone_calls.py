@@ -10,6 +10,7 @@ import time
 import aiohttp
 import pytest
 
+from gateway.logs import mask_number
 from tests.integration.twilio.conftest import CHATTY_LINE, GREETER, GREETING, ORDER_DESK, spoken
 from tests.twilio_phone import RATE, TwilioPhone
 
@@ -116,6 +117,8 @@ async def test_a_caller_asks_about_order_1234_and_hears_it_has_shipped(server, a
     assert ended["channel"] == "twilio" and ended["end_reason"] == "hangup"
     assert (ended["caller"], ended["called"], ended["call_id"]) == (phone.caller, ORDER_DESK, phone.call_sid)
     assert ended["persona_id"] == order_desk
+    log = server.log()  # the API has the caller's number; the logs only a masked one
+    assert phone.caller not in log and mask_number(phone.caller) in log
 
 
 async def test_barge_in_clears_twilios_buffer_and_keeps_what_the_caller_heard(server, admin, chatty_line, tell_me,

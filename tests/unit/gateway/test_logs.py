@@ -35,3 +35,19 @@ def test_console_format_is_human_readable_and_levels_filter():
     text = out.getvalue()
     assert "hidden" not in text
     assert "shown" in text and "port=8080" in text and not text.startswith("{")
+
+
+def test_callers_numbers_are_masked_unless_asked_not_to():
+    out = io.StringIO()
+    configure_logging("json", "info", stream=out)
+    log = structlog.get_logger("test")
+    log.info("sip_incoming", caller="+15550001111", called="+15550100")
+    log.info("call_dialing", to="sip:alice@pbx.example.com")
+    log.info("sip_incoming", caller="1000")  # an extension: kept
+    first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["caller"] == "+1555***1111" and first["called"] == "+15550100"  # our own number stays
+    assert second["to"] == "sip:a***@pbx.example.com" and third["caller"] == "1000"
+    out = io.StringIO()
+    configure_logging("json", "info", stream=out, mask_numbers=False)
+    structlog.get_logger("test").info("sip_incoming", caller="+15550001111")
+    assert json.loads(out.getvalue())["caller"] == "+15550001111"
