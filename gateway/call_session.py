@@ -118,8 +118,8 @@ class LiveSession:
         self.conversation: Conversation | None = None
         self.turns: TurnWriter | None = None  # made by start()
         self.owner = f"{_NODE}:{secrets.token_hex(4)}"  # this connection, as the stored stream owner
-        self._ownership: asyncio.Task | None = None  # checking; None once it acts (or before start)
-        self._checking: asyncio.Task | None = None  # the same task, kept referenced while it acts
+        self._ownership: asyncio.Task | None = None  # checks what other nodes did (made by start())
+        self._ownership_acting = False  # it decided to end or drop the session: stop() must not cancel it
         self._watcher: asyncio.Task | None = None
         self._recorded: asyncio.Future | None = None
         self._stopped = False
@@ -162,8 +162,7 @@ class LiveSession:
         await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
         conversation.start()
         self._watcher = asyncio.create_task(self._finish_when_ended(), name=f"live-{self.session_id}")
-        self._ownership = self._checking = asyncio.create_task(self._check_ownership(),
-                                                               name=f"owner-{self.session_id}")
+        self._ownership = asyncio.create_task(self._check_ownership(), name=f"owner-{self.session_id}")
         return conversation
 
     async def _check_ownership(self) -> None:
@@ -180,8 +179,7 @@ class LiveSession:
                 continue
             if self.conversation is not None and self.conversation.ended.is_set():
                 return  # ended here (its end is what the row says): the door is finishing the call
-            # Decided: from here on stop() (which the door calls as its connection closes) must not cancel this.
-            self._ownership = None
+            self._ownership_acting = True  # stop(), which the door calls as its connection closes, lets it finish
             if state.end_reason is not None:
                 log.info("session_ended_elsewhere", session_id=self.session_id, reason=state.end_reason)
                 await self.end(state.end_reason)
@@ -229,7 +227,7 @@ class LiveSession:
             return
         self._stopped = True
         conversation = self.conversation
-        if self._ownership is not None:
+        if self._ownership is not None and not self._ownership_acting:
             self._ownership.cancel()
         if self._watcher is not None:
             self._watcher.cancel()

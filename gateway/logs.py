@@ -18,8 +18,8 @@ _DIGITS = re.compile(r"\d")
 
 
 def mask_number(value: str) -> str:
-    """"+15550001111" -> "+1555***1111", "sip:alice@pbx" -> "sip:a***@pbx": enough to tell calls apart, not
-    to call anyone back. Short values (extensions) are kept."""
+    """A number or SIP address, masked: +15550001111 -> +1555***1111, sip:alice@pbx -> sip:a***@pbx. Enough to
+    tell calls apart, not to call anyone back. Short values (extensions) are kept."""
     if "@" in value:
         user, _, host = value.partition("@")
         scheme, colon, name = user.rpartition(":")
