@@ -20,6 +20,7 @@ player still holds: the playback position is then what it actually took.
 """
 
 import asyncio
+import bisect
 from collections import deque
 from collections.abc import Callable
 
@@ -29,6 +30,9 @@ from media.audioop_lib import audioop
 from media.format import SAMPLE_WIDTH, frame_bytes
 
 _LEVEL_WINDOW_S = 0.6  # echo comes back this long after a frame is sent, at most (lead + line + far end)
+# How late the clock task woke for a tick (ms): an event loop too busy to keep time shows here first, long before
+# the lead is used up and frames reach the caller late. Upper bounds of the counts in `PacedSink.tick_lag`.
+TICK_LAG_BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 250)
 
 
 class PacedSink:
@@ -57,9 +61,13 @@ class PacedSink:
         self._done: dict[int, asyncio.Future] = {}
         self._paused_at_ms: int | None = None  # while paused: the segment position the listener stopped at
         self._recent: deque[bytes] = deque(maxlen=max(1, 2000 // frame_ms))  # sent frames, for a rewind
-        self._levels: deque[tuple[float, int]] = deque(maxlen=64)  # (sent at, RMS) of recently sent frames
+        # (sent at, RMS) of frames sent in the last _LEVEL_WINDOW_S, louder than every later one: the first is the
+        # loudest (a sliding-window maximum, asked for on every caller frame while the assistant talks).
+        self._levels: deque[tuple[float, int]] = deque()
         self.frames_sent = 0
         self.frames_late = 0  # sent after the listener's player should have started them (it ran dry)
+        self.tick_lag = [0] * (len(TICK_LAG_BUCKETS_MS) + 1)  # ticks by how late they woke; the last: later still
+        self.tick_lag_ms = 0.0  # their sum
         self.last_sent_at: float | None = None
 
     # -- AudioSink -------------------------------------------------------------------------------
@@ -166,7 +174,16 @@ class PacedSink:
         levels, horizon = self._levels, self._clock() - _LEVEL_WINDOW_S
         while levels and levels[0][0] < horizon:
             levels.popleft()
-        return max((rms for _, rms in levels), default=0)
+        return levels[0][1] if levels else 0
+
+    def _note_level(self, now: float, rms: int) -> None:
+        levels = self._levels
+        while levels and levels[-1][1] <= rms:  # never the loudest again while this one is in the window
+            levels.pop()
+        levels.append((now, rms))
+        horizon = now - _LEVEL_WINDOW_S
+        while levels[0][0] < horizon:
+            levels.popleft()
 
     # -- door side ------------------------------------------------------------------------------
 
@@ -232,7 +249,7 @@ class PacedSink:
                 if self.on_sent is not None:
                     self.on_sent(frame)
                 self._recent.append(frame)
-                self._levels.append((now, audioop.rms(frame, SAMPLE_WIDTH)))
+                self._note_level(now, audioop.rms(frame, SAMPLE_WIDTH))
                 self.last_sent_at = now
                 self.frames_sent += 1
                 if sent_in_burst * self.frame_ms < round((now - started) * 1000) - self.frame_ms:
@@ -244,7 +261,14 @@ class PacedSink:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            due = self._clock() + self._tick_s
             await asyncio.sleep(self._tick_s)
+            self._count_lag((self._clock() - due) * 1000)
+
+    def _count_lag(self, lag_ms: float) -> None:
+        lag_ms = max(0.0, lag_ms)
+        self.tick_lag[bisect.bisect_left(TICK_LAG_BUCKETS_MS, lag_ms)] += 1
+        self.tick_lag_ms += lag_ms
 
     def _finish_segment_if_heard(self) -> None:
         future = self._done.get(self._segment)

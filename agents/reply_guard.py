@@ -20,6 +20,7 @@ is about what the tools look up (the same agent telling the history of the
 telephone may say "1876").
 """
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -119,6 +120,13 @@ class _Source:
         return longest, sum(covered) / len(sentence)
 
 
+@functools.lru_cache(maxsize=256)
+def _source(texts: tuple[str, ...]) -> _Source:
+    """The same persona, tools and notes on every reply of every call: their trigrams are made once (read only).
+    Made per reply, they were a few per cent of a talking call's CPU (tests/perf/capacity_bench.py)."""
+    return _Source(texts)
+
+
 class ReplyGuard:
     """Judges sentences for one reply. Pure and synchronous; build one per reply (cheap: a few sets).
 
@@ -139,12 +147,12 @@ class ReplyGuard:
             texts.append(tool.description)
             texts.extend(_descriptions(tool.parameters))
         self._names = names
-        self._engine = _Source(texts)
+        self._engine = _source(tuple(texts))
         # What a parameter's description says to the model after the thing itself ("the order number, digits
         # only"): a reply that says it ("you need to provide the order number, digits only", heard in `parley
         # bench latency`) reads the engine's instructions aloud, however short the sentence around it.
         self._qualifiers = [q for tool in tools for d in _descriptions(tool.parameters) if len(q := _qualifier(d)) >= 2]
-        self._persona = _Source(s for s in _sentences(persona) if _is_instruction(s))
+        self._persona = _source(tuple(s for s in _sentences(persona) if _is_instruction(s)))
         self._numbers: set[str] | None = None
         self._about = frozenset(numbers_about)  # empty: numbers in any sentence are checked
         # A reply's first clause is spoken on its own ("Your order," then "5678 arrives Monday."): the rest of

@@ -20,6 +20,7 @@ from gateway.models import Models, load_models
 from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
+from gateway.stream_owners import stream_owners_ctx
 from gateway.twilio import routes as twilio
 from gateway.webhooks import secret_path, webhook_secret, wire_tools
 
@@ -116,6 +117,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)
+    app.cleanup_ctx.append(stream_owners_ctx)
     # After storage (its calls store their end as they hang up), before the models: a SIP port in use
     # stops start-up at once instead of after the models have loaded in vain.
     app.cleanup_ctx.append(sip_ctx)

@@ -33,15 +33,12 @@ from agents.tools.spec import ToolDefinition
 from gateway.api.validation import CreateRequest
 from gateway.app_keys import LIVE, METRICS, MODELS, STORAGE
 from gateway.call_watch import CallWatch
-from gateway.storage import SessionRecord, StorageUnavailable
+from gateway.storage import SessionRecord, StorageUnavailable, StreamOwnership
 from gateway.turn_writer import TurnWriter, until_stored
 from gateway.webhooks import wire_tools
 
 log = structlog.get_logger(__name__)
 
-# How often a live session checks that it still owns its stream and was not ended elsewhere: what another node
-# did (a client reconnected there, a DELETE or a call status callback reached it) is acted on within this.
-_OWNERSHIP_CHECK_S = 2.0
 _NODE = f"{socket.gethostname()}:{os.getpid()}"
 
 # How long a door closing its connection waits for the session's end to be stored. Longer only while the
@@ -118,8 +115,8 @@ class LiveSession:
         self.conversation: Conversation | None = None
         self.turns: TurnWriter | None = None  # made by start()
         self.owner = f"{_NODE}:{secrets.token_hex(4)}"  # this connection, as the stored stream owner
-        self._ownership: asyncio.Task | None = None  # checks what other nodes did (made by start())
-        self._ownership_acting = False  # it decided to end or drop the session: stop() must not cancel it
+        self.took_stream = False  # it is the stored owner (start()); gateway/stream_owners.py watches it from then on
+        self._lost: asyncio.Task | None = None  # acting on what another node did: stop() must not cancel it
         self._watcher: asyncio.Task | None = None
         self._recorded: asyncio.Future | None = None
         self._stopped = False
@@ -159,34 +156,32 @@ class LiveSession:
             control=door, recorder=watch.recorder, **threshold,
         )
         await storage.take_stream(self.session_id, self.owner)  # a connection on another node lets go of it
+        self.took_stream = True
         await storage.set_session_status(self.session_id, "active", started_at=datetime.now(UTC))
         conversation.start()
         self._watcher = asyncio.create_task(self._finish_when_ended(), name=f"live-{self.session_id}")
-        self._ownership = asyncio.create_task(self._check_ownership(), name=f"owner-{self.session_id}")
         return conversation
 
-    async def _check_ownership(self) -> None:
-        """Act on what happened to the session elsewhere: taken over by a newer connection (drop this one, as
-        `claim` does on one node), or ended (end the conversation the same way)."""
-        storage = self.app[STORAGE]
-        while True:
-            await asyncio.sleep(_OWNERSHIP_CHECK_S)
-            try:
-                state = await storage.check_stream(self.session_id, self.owner)
-            except StorageUnavailable:
-                continue  # the call goes on; checked again once the database is back
-            if state.end_reason is None and state.owned:
-                continue
-            if self.conversation is not None and self.conversation.ended.is_set():
-                return  # ended here (its end is what the row says): the door is finishing the call
-            self._ownership_acting = True  # stop(), which the door calls as its connection closes, lets it finish
-            if state.end_reason is not None:
-                log.info("session_ended_elsewhere", session_id=self.session_id, reason=state.end_reason)
-                await self.end(state.end_reason)
-            else:
-                log.info("stream_taken_over", session_id=self.session_id)
-                await self.disconnect("replaced by a new connection")
+    @property
+    def watched(self) -> bool:
+        """Whether gateway/stream_owners.py should still check this session against the database."""
+        return self.took_stream and not self._stopped and self._lost is None
+
+    def lost(self, state: StreamOwnership) -> None:
+        """What happened to the session elsewhere (gateway/stream_owners.py found it): taken over by a newer
+        connection (drop this one, as `claim` does on one node), or ended (end the conversation the same way)."""
+        if self._lost is not None or self._stopped:
             return
+        if self.conversation is not None and self.conversation.ended.is_set():
+            return  # ended here (its end is what the row says): the door is finishing the call
+        if state.end_reason is not None:
+            log.info("session_ended_elsewhere", session_id=self.session_id, reason=state.end_reason)
+            action = self.end(state.end_reason)
+        else:
+            log.info("stream_taken_over", session_id=self.session_id)
+            action = self.disconnect("replaced by a new connection")
+        # stop(), which the door calls as its connection closes, lets this finish.
+        self._lost = asyncio.create_task(action, name=f"lost-{self.session_id}")
 
     async def end(self, reason: EndReason) -> None:
         """End the session from outside (DELETE, a call status callback): session_ended goes out,
@@ -227,8 +222,6 @@ class LiveSession:
             return
         self._stopped = True
         conversation = self.conversation
-        if self._ownership is not None and not self._ownership_acting:
-            self._ownership.cancel()
         if self._watcher is not None:
             self._watcher.cancel()
         if conversation is not None and not conversation.ended.is_set():

@@ -41,7 +41,7 @@ class CallWatch:
         """The door's connection is over: off the live view, counted, the recording written out."""
         self.app[MONITOR].call_ended(self.session_id, reason)
         self.app[METRICS].call_stopped(self.channel, self.persona, reason, self.sink.frames_sent,
-                                       self.sink.frames_late, overlaps)
+                                       self.sink.frames_late, overlaps, self.sink.tick_lag, self.sink.tick_lag_ms)
         if self.recorder is not None:
             recorder, self.recorder = self.recorder, None
             await self.app[RECORDINGS].finish(recorder)

@@ -13,6 +13,8 @@ import structlog
 from aiohttp import web
 
 from gateway import __version__
+from gateway.capacity.options import add_arguments as add_capacity_arguments
+from gateway.capacity.options import defaults_from_env as capacity_defaults
 from gateway.client import ClientError
 from gateway.config import Config, ConfigError, known_env_names, load_config
 from gateway.evaluation.cases import CATEGORIES
@@ -69,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--questions", choices=("order", "ordinary"), default="order",
                          help="order: the order question (a look-up, a hold line first); ordinary: five questions "
                          "answered without a tool, in turn (default order)")
+
+    capacity = bench_kinds.add_parser("capacity", help="many simulated callers at once (API or Twilio): calls "
+                                      "held, server CPU and memory per call, set-up and turn latency, stalls")
+    add_capacity_arguments(capacity)
 
     evaluation = commands.add_parser("eval", help="scripted calls against a running gateway, judged on their outcome")
     evaluation.add_argument("url", help="the gateway's base URL, e.g. http://127.0.0.1:8080")
@@ -199,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.call import run_call
 
             return asyncio.run(run_call(args, _api_key(args)))
+        elif args.command == "bench" and args.bench_command == "capacity":
+            from gateway.capacity.run import run_capacity
+
+            capacity_defaults(args, os.environ)
+            # Twilio's callers need no API key (the webhooks are signed); the API's do.
+            key = _api_key(args) if args.door == "api" else args.key or os.environ.get("PARLEY_API_KEY", "")
+            return asyncio.run(run_capacity(args, key))
         elif args.command == "bench":
             from gateway.bench import run_bench
 

@@ -340,7 +340,8 @@ def _build(cls: type, section: str | None, table: Mapping, env: Mapping[str, str
 
 
 def known_env_names() -> set[str]:
-    names = {"PARLEY_CONFIG", "PARLEY_API_KEY"}  # PARLEY_API_KEY: the key `parley call/eval/bench` use, not a setting
+    # The keys `parley call/eval/bench` use (PARLEY_ADMIN_KEY: bench capacity reads /metrics), not settings.
+    names = {"PARLEY_CONFIG", "PARLEY_API_KEY", "PARLEY_ADMIN_KEY"}
     for f in dataclasses.fields(Config):
         if f.name in _RAW:
             continue

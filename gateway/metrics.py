@@ -9,14 +9,45 @@ given (gateway/sip_calls.py) and outbound audio frames sent late (the door's Pac
 """
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector,
+                               generate_latest)
+from prometheus_client.core import HistogramMetricFamily
 
 from agents.listening import OverlapsIgnored
+from agents.playout import TICK_LAG_BUCKETS_MS
 from agents.ports import TurnRecord
 
 # Seconds: the range a phone conversation's delays live in (a reply under 0.5 s is quick, over 3 s is broken).
 _DELAYS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
 _NONE = "none"  # label value for "no persona" (API sessions made from fields)
+
+
+class TickLag:
+    """parley_outbound_tick_lag_seconds: how late the outbound audio clocks woke for their 40 ms ticks, by
+    channel. Each call's PacedSink counts its own ticks in fixed buckets (a tick is too frequent to observe one by
+    one into a Histogram: 25 a second per talking call); they are added here as the call stops."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, list[int]] = {}
+        self._sums: dict[str, float] = {}
+
+    def add(self, channel: str, counts: list[int], sum_ms: float) -> None:
+        total = self._counts.setdefault(channel, [0] * (len(TICK_LAG_BUCKETS_MS) + 1))
+        for i, n in enumerate(counts):
+            total[i] += n
+        self._sums[channel] = self._sums.get(channel, 0.0) + sum_ms
+
+    def collect(self):
+        family = HistogramMetricFamily("parley_outbound_tick_lag_seconds", "How late the outbound audio clock woke "
+                                       "for a tick (an event loop too busy to keep time), counted as calls stop.",
+                                       labels=["channel"])
+        for channel, counts in sorted(self._counts.items()):
+            cumulative, buckets = 0, []
+            for bound, n in zip((*TICK_LAG_BUCKETS_MS, None), counts):
+                cumulative += n
+                buckets.append(("+Inf" if bound is None else str(bound / 1000), cumulative))
+            family.add_metric([channel], buckets, self._sums[channel] / 1000)
+        yield family
 
 
 class Metrics:
@@ -43,6 +74,10 @@ class Metrics:
         self.frames_late = Counter("parley_outbound_frames_late", "Audio frames sent after the caller's player "
                                    "should have started playing them (it ran dry).", ["channel"], registry=r)
 
+        self.tick_lag = TickLag()
+        r.register(self.tick_lag)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes (parley bench capacity)
+
         def delay(name: str, what: str) -> Histogram:
             return Histogram(name, what, ["channel"], buckets=_DELAYS, registry=r)
 
@@ -61,13 +96,16 @@ class Metrics:
         self.calls_active.labels(channel, persona or _NONE).inc()
 
     def call_stopped(self, channel: str, persona: str | None, reason: str | None, frames_sent: int,
-                     frames_late: int, overlaps: OverlapsIgnored | None = None) -> None:
+                     frames_late: int, overlaps: OverlapsIgnored | None = None, tick_lag: list[int] = (),
+                     tick_lag_ms: float = 0.0) -> None:
         """The door's connection is over; `reason` None: a stream that may be resumed, not an end."""
         self.calls_active.labels(channel, persona or _NONE).dec()
         if reason is not None:
             self.calls_ended.labels(channel, reason).inc()
         self.frames_sent.labels(channel).inc(frames_sent)
         self.frames_late.labels(channel).inc(frames_late)
+        if any(tick_lag):
+            self.tick_lag.add(channel, tick_lag, tick_lag_ms)
         if overlaps is not None:
             self.overlaps_ignored.labels(channel, "listener_sound").inc(overlaps.listener_sounds)
             self.overlaps_ignored.labels(channel, "noise").inc(overlaps.noise)

@@ -5,7 +5,8 @@ from urllib.parse import urlparse
 
 from gateway.config import ConfigError
 from gateway.storage.admin import PersonaRecord, RouteRecord
-from gateway.storage.base import ApiKeyRecord, SessionPage, SessionRecord, Storage, StorageUnavailable
+from gateway.storage.base import (ApiKeyRecord, SessionPage, SessionRecord, Storage, StorageUnavailable,
+                                  StreamOwnership)
 from gateway.storage.sqlite import SQLiteStorage
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
@@ -34,4 +35,4 @@ def storage_for(database_url: str) -> Storage:
 
 
 __all__ = ["ApiKeyRecord", "PersonaRecord", "RouteRecord", "SQLiteStorage", "SessionPage", "SessionRecord", "Storage",
-           "StorageUnavailable", "storage_for"]
+           "StorageUnavailable", "StreamOwnership", "storage_for"]

@@ -1,5 +1,6 @@
 """What the gateway needs from a database: records and the Storage protocol that SQLite and PostgreSQL implement."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -120,7 +121,9 @@ class SessionStorage(Protocol):
         """`owner` (one live connection, on this node or another) carries the session's stream from now on,
         whoever did before: a reconnecting client takes over."""
 
-    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership: ...
+    async def check_streams(self, owners: Mapping[str, str]) -> dict[str, StreamOwnership]:
+        """For each session_id -> owner (every live stream of a node, in one query): does that owner still
+        carry it, and has the session ended. A session that is gone is neither owned nor ended."""
 
     async def release_stream(self, session_id: str, owner: str) -> None:
         """The connection is over; nothing if another owner took the stream meanwhile."""

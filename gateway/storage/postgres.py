@@ -6,7 +6,7 @@ lock: nodes starting together migrate once, one after the other.
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlparse, urlunparse
@@ -313,9 +313,13 @@ class PostgresStorage(AdminTables):
     async def take_stream(self, session_id: str, owner: str) -> None:
         await self._execute("UPDATE sessions SET stream_owner = $1 WHERE session_id = $2", owner, session_id)
 
-    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership:
-        row = await self._fetchrow("SELECT stream_owner, end_reason FROM sessions WHERE session_id = $1", session_id)
-        return StreamOwnership(row is not None and row["stream_owner"] == owner, row["end_reason"] if row else None)
+    async def check_streams(self, owners: Mapping[str, str]) -> dict[str, StreamOwnership]:
+        rows = await self._fetch("SELECT session_id, stream_owner, end_reason FROM sessions "
+                                 "WHERE session_id = ANY($1::text[])", list(owners))
+        found = {row["session_id"]: row for row in rows}
+        return {sid: StreamOwnership(sid in found and found[sid]["stream_owner"] == owner,
+                                     found[sid]["end_reason"] if sid in found else None)
+                for sid, owner in owners.items()}
 
     async def release_stream(self, session_id: str, owner: str) -> None:
         await self._execute("UPDATE sessions SET stream_owner = NULL WHERE session_id = $1 AND stream_owner = $2",

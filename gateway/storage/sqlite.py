@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -268,11 +269,16 @@ class SQLiteStorage(AdminTables):
         async with self._write() as db:
             await db.execute("UPDATE sessions SET stream_owner = ? WHERE session_id = ?", (owner, session_id))
 
-    async def check_stream(self, session_id: str, owner: str) -> StreamOwnership:
-        async with self.db.execute("SELECT stream_owner, end_reason FROM sessions WHERE session_id = ?",
-                                   (session_id,)) as cur:
-            row = await cur.fetchone()
-        return StreamOwnership(row is not None and row[0] == owner, row[1] if row else None)
+    async def check_streams(self, owners: Mapping[str, str]) -> dict[str, StreamOwnership]:
+        found: dict[str, tuple] = {}
+        ids = list(owners)
+        for i in range(0, len(ids), 500):  # SQLite's limit on bound values is 32766 (999 before 3.32)
+            chunk = ids[i:i + 500]
+            async with self.db.execute("SELECT session_id, stream_owner, end_reason FROM sessions WHERE session_id "
+                                       f"IN ({', '.join('?' * len(chunk))})", chunk) as cur:
+                found.update((row[0], row[1:]) for row in await cur.fetchall())
+        return {sid: StreamOwnership(sid in found and found[sid][0] == owner, found[sid][1] if sid in found else None)
+                for sid, owner in owners.items()}
 
     async def release_stream(self, session_id: str, owner: str) -> None:
         async with self._write() as db:

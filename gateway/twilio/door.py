@@ -2,8 +2,8 @@
 
 Twilio's mu-law 8 kHz goes in as pcm16 at the engine rate with a plain call per
 20 ms message. The agent's speech goes out through a PacedSink at 8 kHz, a little
-ahead of what Twilio has played (`[twilio] lead_ms`), as a `media` message and a
-`mark` per 20 ms frame. Twilio echoes each mark once the audio before it played,
+ahead of what Twilio has played (`[twilio] lead_ms`), as a `media` message per 20 ms
+frame and a `mark` every 100 ms. Twilio echoes each mark once the audio before it played,
 which is the playback position barge-in truncation uses; a pause or a barge-in
 sends `clear`, and the marks Twilio then echoes at once were not played.
 
@@ -39,6 +39,10 @@ from media.resample import Resampler
 log = structlog.get_logger(__name__)
 
 FRAME_MS = 20
+# A mark after every frame doubled what went out and made Twilio echo 50 a second (about a tenth of a talking
+# call's CPU, tests/perf/capacity_bench.py); between marks the playback position runs on the clock, as Twilio's
+# player does.
+MARK_EVERY_MS = 100
 MAX_MESSAGE_BYTES = 64 * 1024  # a media message is ~250 bytes; bigger ones close the socket (1009)
 START_TIMEOUT_S = 15.0  # connected/start come at once; a socket that says nothing is not Twilio
 SILENCE_TIMEOUT_S = 20.0  # Twilio sends media every 20 ms for the whole call, silence included
@@ -64,15 +68,20 @@ class TwilioStream:
         self._closing: asyncio.Future | None = None  # finish(): the REST hang-up, then the stream's close
         self._hung_up = False  # by us, or the call is a <Dial>'s after a transfer
         self._noted: dict[str, tuple[float, int]] = {}  # complaint -> (last logged, times since)
+        self._last_message = 0.0  # loop time of the latest message from Twilio
+        self._silent_for: float | None = None  # the stream said nothing this long: the watchdog ended it
 
     # -- wire out ----------------------------------------------------------------------------------
 
     def _send_audio(self, frame: bytes) -> None:
-        """PacedSink's send: one 20 ms pcm16 frame -> a media message and the mark that follows it."""
+        """PacedSink's send: one 20 ms pcm16 frame -> a media message, and every MARK_EVERY_MS of the reply a
+        mark after it (the sink runs its playback clock on from the last one Twilio echoed)."""
         assert self.stream_sid is not None
         segment, sent_ms = self.sink.position
         self.outbox.put(protocol.media_message(self.stream_sid, self.codec.encode(frame)))
-        self.outbox.put(protocol.mark_message(self.stream_sid, self.marks.sent(segment, sent_ms + FRAME_MS)))
+        position = sent_ms + FRAME_MS
+        if position % MARK_EVERY_MS == 0:
+            self.outbox.put(protocol.mark_message(self.stream_sid, self.marks.sent(segment, position)))
 
     def _clear(self) -> None:
         """PacedSink's on_clear (a pause or a barge-in): Twilio drops what it buffered."""
@@ -147,9 +156,17 @@ class TwilioStream:
     async def run(self) -> web.WebSocketResponse:
         await self.ws.prepare(self.request)
         self.outbox.start()
+        self._last_message = asyncio.get_running_loop().time()
+        watchdog = asyncio.create_task(self._watch_silence(asyncio.current_task()), name="twilio-silence")
         try:
             await self._receive()
+        except asyncio.CancelledError:
+            if self._silent_for is None:
+                raise
+            asyncio.current_task().uncancel()  # our own watchdog's doing: the call is over, not the server
+            log.warning("twilio_stream_silent", seconds=self._silent_for, started=self.live is not None)
         finally:
+            watchdog.cancel()
             if self.live is not None:
                 await self.live.stop("hangup")  # a phone call that lost its stream is over
             else:
@@ -159,14 +176,26 @@ class TwilioStream:
             await self.ws.close()
         return self.ws
 
-    async def _receive(self) -> None:
-        while not self.ws.closed:
+    async def _watch_silence(self, receiving: asyncio.Task) -> None:
+        """End the stream once Twilio has said nothing for a while: one task per call that wakes when the
+        silence would be over, instead of a timeout set and cancelled on each of the 50 messages a second
+        (together with one ownership query per node instead of per call, a silent call's CPU went down by
+        5 %, tests/perf/capacity_bench.py)."""
+        loop = asyncio.get_running_loop()
+        while True:
             timeout = START_TIMEOUT_S if self.live is None else SILENCE_TIMEOUT_S
-            try:
-                msg = await self.ws.receive(timeout=timeout)
-            except TimeoutError:
-                log.warning("twilio_stream_silent", seconds=timeout, started=self.live is not None)
+            left = self._last_message + timeout - loop.time()
+            if left <= 0:
+                self._silent_for = timeout
+                receiving.cancel()
                 return
+            await asyncio.sleep(left)
+
+    async def _receive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.ws.closed:
+            msg = await self.ws.receive()
+            self._last_message = loop.time()
             if msg.type == WSMsgType.TEXT:
                 try:
                     message = protocol.parse(msg.data)

@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 import urllib.request
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -45,6 +46,9 @@ from agents.tools.spec import value_phrase
 log = structlog.get_logger(__name__)
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+# Distinct prompts warm_up remembers having read: each persona's, and the demo agent's. llama.cpp's prompt cache in
+# RAM (cache_ram_mib, 8 GiB by default) holds thousands of them (a 300-token prompt's state is ~4 MB).
+_WARMED_KEPT = 256
 _RANDOM_DEVICE_HINT = (
     "; vosk was imported before xllamacpp: libvosk.so exports an old libstdc++'s std::random_device, "
     "which then replaces the system's for llama.cpp. Load libstdc++ globally before vosk "
@@ -116,6 +120,7 @@ class LlamaCppLLM:
         self._server = None
         self._template_has_tools = False
         self._load_lock = threading.Lock()
+        self._warmed: OrderedDict[str, None] = OrderedDict()  # warm_up requests already read (newest last)
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -175,12 +180,22 @@ class LlamaCppLLM:
         request = self.request(messages or [Message("user", "Hi")], tools, LLMOptions(temperature=0.0, max_tokens=1),
                                withheld)
         request["stream"] = False
+        key = json.dumps(request, sort_keys=True)
+        if key in self._warmed:
+            # Read before: llama.cpp keeps it (a slot, else its prompt cache in RAM, which restores a prefix in
+            # a few ms). Every call of a persona starts with the same prompt; reading it again cost ~50 ms of
+            # both cores per call set-up (issue 14, item 6).
+            self._warmed.move_to_end(key)
+            return
         try:
             result = await self._pool.run(self._server.handle_chat_completions, request)
         except RuntimeError as exc:
             raise ProviderError(f"llama.cpp could not run {self.model}: {exc}{_hint(exc)}") from exc
         if "choices" not in result:
             raise ProviderError(f"llama.cpp could not run {self.model}: {result.get('error', result)}")
+        self._warmed[key] = None
+        while len(self._warmed) > _WARMED_KEPT:
+            self._warmed.popitem(last=False)
 
     def close(self) -> None:
         """Free the model (blocking: waits for llama.cpp's loop to end)."""

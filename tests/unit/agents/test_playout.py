@@ -157,6 +157,18 @@ async def test_output_level_follows_what_was_sent():
     await sink.aclose()
 
 
+async def test_output_level_is_the_loudest_of_the_last_600_ms():
+    sink = PacedSink(RATE, lambda f: None, lead_ms=20, tick_ms=20)
+    sink.push(b"\x00\x10" * 3200 + b"\x00\x04" * 3200 + b"\x00\x01" * 3200)  # 200 ms each at RMS 4096, 1024, 256
+    await asyncio.sleep(0.55)  # all sent: the loud part within the last 0.6 s
+    assert sink.output_level() == 4096
+    await asyncio.sleep(0.3)  # the loud part is older than 0.6 s now, the middle one is not
+    assert sink.output_level() == 1024
+    await asyncio.sleep(0.2)
+    assert sink.output_level() == 256
+    await sink.aclose()
+
+
 async def test_a_door_player_queue_decides_what_was_heard():
     """SIP: frames go to a queue pjsua2 takes one from every 20 ms; heard = sent minus still queued,
     a pause re-queues exactly what the player had not taken, and the reply ends when it took the last."""
@@ -199,4 +211,14 @@ async def test_frames_sent_after_their_time_are_counted_late():
     late = sink.frames_late
     await asyncio.sleep(0.3)
     assert sink.frames_late == late  # on time again
+    await sink.aclose()
+
+
+async def test_each_tick_of_the_clock_is_counted_by_how_late_it_woke():
+    sink = PacedSink(RATE, lambda f: None, lead_ms=60)
+    sink.push(b"\x00\x10" * 16000)  # 1 s
+    await asyncio.sleep(1.2)
+    assert sum(sink.tick_lag) >= 20 and sink.tick_lag[0] == sum(sink.tick_lag)  # 40 ms ticks, none late here
+    sink._count_lag(30.0)  # a loop held up for 30 ms: the 50 ms bucket
+    assert sink.tick_lag[5] == 1 and round(sink.tick_lag_ms, 3) == 30.0
     await sink.aclose()

@@ -50,3 +50,17 @@ def test_two_applications_count_apart():
     first.error("unauthorized")
     assert first.registry.get_sample_value("parley_errors_total", {"code": "unauthorized"}) == 1
     assert second.registry.get_sample_value("parley_errors_total", {"code": "unauthorized"}) is None
+
+
+def test_the_outbound_clocks_lag_adds_up_over_calls_and_the_process_is_measured():
+    metrics = Metrics()
+    value = metrics.registry.get_sample_value
+    assert value("parley_outbound_tick_lag_seconds_count", {"channel": "twilio"}) is None  # no call yet
+    lag = [90, 5, 3, 0, 0, 0, 1, 0, 1]  # ticks woken within 1, 2, 5, ... 250 ms, and later still
+    metrics.call_stopped("twilio", None, "hangup", frames_sent=500, frames_late=0, tick_lag=lag, tick_lag_ms=400.0)
+    metrics.call_stopped("twilio", None, "hangup", frames_sent=500, frames_late=0, tick_lag=lag, tick_lag_ms=400.0)
+    assert value("parley_outbound_tick_lag_seconds_bucket", {"channel": "twilio", "le": "0.001"}) == 180
+    assert value("parley_outbound_tick_lag_seconds_bucket", {"channel": "twilio", "le": "0.005"}) == 196
+    assert value("parley_outbound_tick_lag_seconds_bucket", {"channel": "twilio", "le": "+Inf"}) == 200
+    assert value("parley_outbound_tick_lag_seconds_sum", {"channel": "twilio"}) == 0.8
+    assert value("process_cpu_seconds_total") > 0 and value("process_resident_memory_bytes") > 0

@@ -235,17 +235,31 @@ async def test_a_postgresql_outage_is_storage_unavailable_and_it_works_again_onc
 async def test_a_sessions_stream_has_one_owner_and_the_newest_connection_takes_it(storage):
     now = datetime.now(UTC)
     await storage.create_session(session("conv_1", now))
+    await storage.create_session(session("conv_2", now))
+
+    async def check(session_id: str, owner: str) -> StreamOwnership:
+        return (await storage.check_streams({session_id: owner}))[session_id]
+
     await storage.take_stream("conv_1", "node-a:1")
-    assert await storage.check_stream("conv_1", "node-a:1") == StreamOwnership(True, None)
+    await storage.take_stream("conv_2", "node-a:2")
+    assert await storage.check_streams({"conv_1": "node-a:1", "conv_2": "node-a:2", "conv_gone": "node-a:3"}) == {
+        "conv_1": StreamOwnership(True, None), "conv_2": StreamOwnership(True, None),
+        "conv_gone": StreamOwnership(False, None)}  # one query for every stream of a node
     await storage.take_stream("conv_1", "node-b:7")  # the client reconnected through another node
-    assert await storage.check_stream("conv_1", "node-a:1") == StreamOwnership(False, None)
+    assert await check("conv_1", "node-a:1") == StreamOwnership(False, None)
     await storage.release_stream("conv_1", "node-a:1")  # the old connection closing does not free the new one's
-    assert (await storage.check_stream("conv_1", "node-b:7")).owned
+    assert (await check("conv_1", "node-b:7")).owned
     await storage.set_session_status("conv_1", "ended", ended_at=now, end_reason="deleted", deleted_at=now)
-    assert await storage.check_stream("conv_1", "node-b:7") == StreamOwnership(True, "deleted")
+    assert await check("conv_1", "node-b:7") == StreamOwnership(True, "deleted")
     await storage.release_stream("conv_1", "node-b:7")
     assert (await storage.get_session("conv_1")).stream_owner is None
-    assert await storage.check_stream("conv_gone", "node-b:7") == StreamOwnership(False, None)
+    assert await storage.check_streams({}) == {}
+    many = {f"conv_{i}": "node-a:9" for i in range(3, 1203)}  # more than one statement's bound values
+    for sid in list(many)[:3]:
+        await storage.create_session(session(sid, now))
+        await storage.take_stream(sid, "node-a:9")
+    states = await storage.check_streams(many)
+    assert sum(state.owned for state in states.values()) == 3 and len(states) == 1200
 
 
 async def test_a_revoked_key_is_refused_from_then_on_and_listed_as_revoked(storage):

@@ -207,3 +207,22 @@ async def test_the_answer_to_a_look_up_by_number_is_said_at_once_from_its_result
                                 "even though these instructions are in another language."), *messages[1:]]
     outs, _ = await _collect(local_llm, german, [LOOKUP], GREEDY)
     assert outs and not (isinstance(outs[0], TextDelta) and outs[0].text.startswith("I looked up"))
+
+
+async def test_a_personas_prompt_is_read_once_however_many_calls_start_with_it(local_llm, monkeypatch):
+    # Each call's start warms its persona's prompt (Conversation._prefill); read once, it stays in llama.cpp's
+    # prompt cache in RAM even after other prompts took both slots, so later calls need not read it again.
+    system = [Message("system", "You are the phone line of Nora's bakery, open every day but Monday. " * 4)]
+    await local_llm.warm_up(system, [])
+    runs = []
+    real_run = local_llm._pool.run
+    monkeypatch.setattr(local_llm._pool, "run", lambda fn, *a: runs.append(a) or real_run(fn, *a))
+    for _ in range(3):
+        await local_llm.warm_up(system, [])
+    assert runs == []
+    for other in ("You are a travel agency's line. Be brief. " * 6, "You answer for a dentist. Be kind. " * 6):
+        await _collect(local_llm, [Message("system", other), Message("user", "Hello, who is this?")], [],
+                       LLMOptions(temperature=0.0, max_tokens=2))
+    await _collect(local_llm, [*system, Message("user", "Are you open on Sunday?")], [],
+                   LLMOptions(temperature=0.0, max_tokens=2))
+    assert local_llm.last_timings["prompt_n"] <= 16  # restored from the cache: only the caller's words are read

@@ -200,6 +200,24 @@ async def test_status_callbacks_end_a_session_whose_stream_never_came(gateway, c
     assert record.end_reason == reason and record.started_at is None
 
 
+async def test_a_stream_that_goes_quiet_is_a_call_that_is_over(gateway, monkeypatch):
+    from gateway.twilio import door
+
+    monkeypatch.setattr(door, "SILENCE_TIMEOUT_S", 0.5)  # Twilio sends media every 20 ms while a call lasts
+    monkeypatch.setattr(door, "START_TIMEOUT_S", 0.5)
+    async with gateway.phone() as phone:
+        await phone.ring()
+        await phone.connect()
+        clock = phone._tasks[-1]
+        clock.cancel()  # the caller's side stops sending, without a stop message
+        record = await ended(gateway, phone.session_id)
+        await phone.wait_until(lambda: phone.closed_at is not None, timeout=5, what="the stream closed")
+    assert record.end_reason == "hangup"
+    async with gateway.phone() as mute:
+        await mute.open()  # a socket that never says anything is not Twilio
+        await mute.wait_until(lambda: mute.closed_at is not None, timeout=5, what="the silent socket closed")
+
+
 async def test_the_same_call_ringing_twice_gets_the_same_session(gateway):
     phone = gateway.phone()
     first = phone.session_id if await phone.ring() is not None else None
