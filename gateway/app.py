@@ -21,6 +21,7 @@ from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
 from gateway.stream_owners import stream_owners_ctx
+from gateway.telemetry import tracing_ctx
 from gateway.twilio import routes as twilio
 from gateway.webhooks import secret_path, webhook_secret, wire_tools
 
@@ -114,6 +115,7 @@ def create_app(config: Config, models: Models | None = None) -> web.Application:
     app[DRAINING] = asyncio.Event()
     app[LIMITER] = KeyLimiter(config.limits.requests_per_minute)
     app.router.add_get("/metrics", _metrics)
+    app.cleanup_ctx.append(tracing_ctx)  # first in, last out: the calls' spans are ended before it flushes
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_retention_ctx)
     app.cleanup_ctx.append(_webhooks_ctx)

@@ -16,6 +16,7 @@ from gateway.storage import Storage
 from gateway.twilio.rest import TwilioRest
 
 if TYPE_CHECKING:  # importing sip.ua loads pjsua2: only a gateway that runs SIP needs it
+    from gateway.telemetry import Tracing
     from sip.ua import UserAgent
 
 CONFIG = web.AppKey("config", Config)
@@ -28,6 +29,7 @@ RECORDINGS = web.AppKey("recordings", Recordings)  # data_dir/recordings: call r
 SIP_AGENT: web.AppKey["UserAgent"] = web.AppKey("sip_agent")  # the SIP user agent, when [sip] port is set (gateway/sip_calls.py)
 TWILIO_REST = web.AppKey("twilio_rest", TwilioRest)  # Twilio's REST API client, when [twilio] credentials are set
 DRAINING = web.AppKey("draining", asyncio.Event)  # set once a SIGTERM starts a drain (gateway/draining.py)
-METRICS = web.AppKey("metrics", Metrics)
-LIMITER = web.AppKey("limiter", KeyLimiter)  # requests per API key per minute ([limits])  # this node's counters for GET /metrics
+METRICS = web.AppKey("metrics", Metrics)  # this node's counters for GET /metrics
+LIMITER = web.AppKey("limiter", KeyLimiter)  # requests per API key per minute ([limits])
+TRACING: web.AppKey["Tracing | None"] = web.AppKey("tracing")  # OpenTelemetry, when [telemetry] is set (gateway/telemetry.py)
 DIALERS = web.AppKey("dialers", dict)  # channel -> its Dialer (gateway/api/calls.py) for POST /v1/calls

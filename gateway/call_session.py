@@ -31,7 +31,7 @@ from agents.ports import AudioSink, CallControl
 from agents.session import History, LLMSettings, SessionSettings
 from agents.tools.spec import ToolDefinition
 from gateway.api.validation import CreateRequest
-from gateway.app_keys import LIVE, METRICS, MODELS, STORAGE
+from gateway.app_keys import LIVE, MODELS, STORAGE
 from gateway.call_watch import CallWatch
 from gateway.storage import SessionRecord, StorageUnavailable, StreamOwnership
 from gateway.turn_writer import TurnWriter, until_stored
@@ -148,9 +148,8 @@ class LiveSession:
         # No threshold given: the Conversation's own default (the session's, else the gateway's).
         threshold = {} if self.vad_threshold is None else {"vad_threshold": self.vad_threshold}
         settings = session_settings(self.record)
-        metrics, channel = app[METRICS], self.record.channel
-        self.turns = TurnWriter(storage, on_turn=lambda turn: metrics.turn(channel, turn))
         watch = self._watch = CallWatch(app, self.record, settings, door.emit, door.sink)  # live view, recording
+        self.turns = TurnWriter(storage, on_turn=watch.turn)  # counted and traced as stored
         conversation = self.conversation = Conversation(
             app[MODELS].engine, settings, history, door.sink, watch.emit, self.turns,
             control=door, recorder=watch.recorder, **threshold,

@@ -19,6 +19,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gateway.sip_config import SIPConfig
 from gateway.twilio.config import TwilioConfig
@@ -238,6 +239,23 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class TelemetryConfig:
+    """[telemetry]: OpenTelemetry traces, off unless an endpoint is set."""
+
+    traces_endpoint: str | None = _setting(
+        None, "OTLP/HTTP traces URL (http://collector:4318/v1/traces): a span per call and per turn; unset: no "
+        "tracing. OTEL_EXPORTER_OTLP_HEADERS and the other OTEL_* exporter variables apply")
+    service_name: str = _setting("parley", "service.name of the spans")
+
+    def __post_init__(self) -> None:
+        endpoint = self.traces_endpoint
+        if endpoint is not None and (urlsplit(endpoint).scheme not in ("http", "https")
+                                     or not urlsplit(endpoint).hostname):
+            raise ConfigError("invalid setting telemetry.traces_endpoint (PARLEY_TELEMETRY_TRACES_ENDPOINT): "
+                              f"expected an http:// or https:// URL, got {endpoint!r}")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Top-level keys: PARLEY_DATA_DIR, PARLEY_PUBLIC_URL, PARLEY_DATABASE_URL."""
 
@@ -256,6 +274,7 @@ class Config:
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     # [personas.<persona_id>] tables: the persona's fields as in POST /v1/personas, plus `numbers`, the
     # E.164 numbers / SIP user parts routed to it. Checked at start-up for shape, against the loaded
     # voices and tools once the models are in (gateway/personas.py). No environment override.

@@ -160,7 +160,9 @@ class StreamConnection:
             await self.live.start(history)
             await self._receive()
         finally:
-            await self.live.stop(None)  # a dropped stream can be resumed: close the session, do not end it
+            # A dropped stream can be resumed: close the session, do not end it. Shielded: a handler cancelled as
+            # its socket closes (aiohttp's handler_cancellation) must still let the session go (metrics, registry).
+            await asyncio.shield(self.live.stop(None))
             await asyncio.gather(self.outbox.close(), *([self._finishing] if self._finishing else []),
                                  return_exceptions=True)
             await self.ws.close()

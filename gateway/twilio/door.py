@@ -167,8 +167,8 @@ class TwilioStream:
             log.warning("twilio_stream_silent", seconds=self._silent_for, started=self.live is not None)
         finally:
             watchdog.cancel()
-            if self.live is not None:
-                await self.live.stop("hangup")  # a phone call that lost its stream is over
+            if self.live is not None:  # a phone call that lost its stream is over; shielded as on the API stream
+                await asyncio.shield(self.live.stop("hangup"))
             else:
                 await self.sink.aclose()
             await asyncio.gather(self.outbox.close(), *([self._closing] if self._closing else []),
