@@ -15,7 +15,7 @@ apt_runtime=(espeak-ng libopus0)
 # sip-tester: sipp, the real SIP peer of the SIP door's tests.
 # postgresql: the storage tests' real PostgreSQL server (a private cluster per run; the system one is not used).
 # systemd: systemd-analyze checks deploy/parley.service.
-apt_test=(chromium sip-tester postgresql systemd)
+apt_test=(chromium sip-tester postgresql systemd kamailio)
 wanted=("${apt_runtime[@]}")
 [ "$mode" = test ] && wanted+=("${apt_test[@]}")
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

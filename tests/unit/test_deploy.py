@@ -29,6 +29,20 @@ def test_the_dockerfile_passes_hadolint_and_installs_with_the_readmes_own_script
     assert "HEALTHCHECK" in dockerfile and "USER 10001" in dockerfile
 
 
+def test_the_kamailio_configuration_and_image_check_out(tmp_path):
+    # Debian's kamailio reads the configuration as it would start (modules loaded, every route parsed); a call
+    # through it to a real gateway: tests/integration/sip/test_sip_dispatcher.py.
+    config = DEPLOY / "kamailio" / "kamailio.cfg"
+    workers = f'DISPATCHER_LIST="{DEPLOY / "kamailio" / "dispatcher.list"}"'
+    bad = tmp_path / "kamailio.cfg"
+    bad.write_text(config.read_text().replace("ds_select_dst(", "ds_select_dest("))
+    assert run("kamailio", "-c", "-f", bad, "-A", workers).returncode != 0
+    result = run("kamailio", "-c", "-f", config, "-A", workers)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(BIN / "hadolint", DEPLOY / "kamailio" / "Dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_every_yaml_file_passes_yamllint(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: 1\na: 2\n")  # a duplicated key
