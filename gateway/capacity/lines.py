@@ -288,6 +288,7 @@ class TwilioLine(Line):
         self.stream_sid = "MZ" + secrets.token_hex(16)
         self._sequence = 0
         self._prefix = ""
+        self._echoes: set[asyncio.Future] = set()
 
     async def dial(self, http: aiohttp.ClientSession) -> None:
         loop = asyncio.get_running_loop()
@@ -352,5 +353,7 @@ class TwilioLine(Line):
         elif event == "mark":
             self.ear.mark(message["mark"]["name"])
         elif event == "clear":
-            for name in self.ear.clear():
-                asyncio.ensure_future(self._echo(name))
+            for name in self.ear.clear():  # echoed at once, as Twilio does; kept until sent (tasks are weakly held)
+                echo = asyncio.ensure_future(self._echo(name))
+                self._echoes.add(echo)
+                echo.add_done_callback(self._echoes.discard)
