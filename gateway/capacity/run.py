@@ -19,7 +19,8 @@ import aiohttp
 
 from gateway.bench import QUESTIONS as BENCH_QUESTIONS
 from gateway.bench import _synthesise, percentile
-from gateway.capacity.lines import REPLY_TIMEOUT_S, ApiLine, CallFigures, DialError, Line, Script, TwilioLine
+from gateway.capacity.doors import ApiLine, TwilioLine
+from gateway.capacity.lines import REPLY_TIMEOUT_S, CallFigures, DialError, Line, Script
 from gateway.capacity.server import ServerSample, histogram_quantile, lag_between, read_server, stage_means_ms
 from gateway.client import DEMO_AGENT
 from media.codecs import make_codec
