@@ -15,6 +15,7 @@ apt_runtime=(espeak-ng libopus0)
 # sip-tester: sipp, the real SIP peer of the SIP door's tests.
 # postgresql: the storage tests' real PostgreSQL server (a private cluster per run; the system one is not used).
 # systemd: systemd-analyze checks deploy/parley.service.
+# kamailio: checks deploy/kamailio/kamailio.cfg and carries test calls to the gateway (the dispatcher test).
 apt_test=(chromium sip-tester postgresql systemd kamailio)
 wanted=("${apt_runtime[@]}")
 [ "$mode" = test ] && wanted+=("${apt_test[@]}")
