@@ -35,7 +35,7 @@ MEASURES = ("client_ms", "client_answer_ms", "latency_ms", "answer_latency_ms", 
             "llm_first_token_ms", "tts_first_audio_ms")
 
 
-async def _synthesise(texts: tuple[str, ...], sample_rate: int) -> list[bytes]:
+async def synthesise(texts: tuple[str, ...], sample_rate: int) -> list[bytes]:
     from agents.providers.tts import make_tts
 
     tts = make_tts("piper")
@@ -55,7 +55,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def run_bench(args: argparse.Namespace, api_key: str) -> int:
     rate = 16000
-    clips = [read_wav(args.wav, rate)] if args.wav else await _synthesise(QUESTIONS[args.questions], rate)
+    clips = [read_wav(args.wav, rate)] if args.wav else await synthesise(QUESTIONS[args.questions], rate)
     rows = []
     async with aiohttp.ClientSession() as http:
         client = GatewayClient(args.url, api_key, http)

@@ -64,13 +64,14 @@ class CallTrace:
             attributes["parley.persona_id"] = record.persona_id
         if record.call_sid:
             attributes["parley.call_id"] = record.call_sid
+        from opentelemetry import trace
+
         self.tracer = tracer
         self._on_end = on_end
         self.span = tracer.start_span(f"call {record.channel}", attributes=attributes)
+        self._inside = trace.set_span_in_context(self.span)  # where its turns' spans go
 
     def turn(self, turn: TurnRecord) -> None:
-        from opentelemetry import trace
-
         attributes = {"parley.turn_id": turn.turn_id, "parley.role": turn.role}
         if turn.role == "assistant":
             attributes["parley.interrupted"] = turn.interrupted
@@ -78,8 +79,8 @@ class CallTrace:
             attributes.update({f"parley.{name}": getattr(turn, name) for name in _TURN_FIGURES
                                if getattr(turn, name) is not None})
         start = _ns(turn.timestamp)
-        span = self.tracer.start_span(f"{turn.role} turn", context=trace.set_span_in_context(self.span),
-                                      start_time=start, attributes=attributes)
+        span = self.tracer.start_span(f"{turn.role} turn", context=self._inside, start_time=start,
+                                      attributes=attributes)
         for call in turn.tool_calls:
             span.add_event("tool_call", {"parley.tool": call.name, "parley.duration_ms": call.duration_ms,
                                          "parley.outcome": "error" if call.error else "ok"})

@@ -18,7 +18,7 @@ from xml.etree.ElementTree import ParseError
 import aiohttp
 
 from gateway.bench import QUESTIONS as BENCH_QUESTIONS
-from gateway.bench import _synthesise, percentile
+from gateway.bench import percentile, synthesise
 from gateway.capacity.doors import ApiLine, TwilioLine
 from gateway.capacity.lines import REPLY_TIMEOUT_S, CallFigures, DialError, Line, Script
 from gateway.capacity.server import ServerSample, histogram_quantile, lag_between, read_server, stage_means_ms
@@ -36,7 +36,7 @@ async def make_script(door: str, talk: bool, think_s: float, turns: int) -> Scri
     if not talk:
         return Script([], silence, think_s, talk=False)
     questions, mulaw = [], make_codec("mulaw", 8000)
-    for pcm in await _synthesise(QUESTIONS, rate):
+    for pcm in await synthesise(QUESTIONS, rate):
         pcm = _trimmed(pcm)
         pcm += b"\x00" * (-len(pcm) % frame_bytes)
         frames = [pcm[i:i + frame_bytes] for i in range(0, len(pcm), frame_bytes)]

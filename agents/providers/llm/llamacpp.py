@@ -46,7 +46,7 @@ from agents.tools.spec import value_phrase
 log = structlog.get_logger(__name__)
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
-# Distinct prompts warm_up remembers having read: each persona's, and the demo agent's. llama.cpp's prompt cache in
+# Distinct system-only prompts warm_up remembers having read: each persona's, and the demo agent's. llama.cpp's prompt cache in
 # RAM (cache_ram_mib, 8 GiB by default) holds thousands of them (a 300-token prompt's state is ~4 MB).
 _WARMED_KEPT = 256
 _RANDOM_DEVICE_HINT = (
@@ -180,11 +180,12 @@ class LlamaCppLLM:
         request = self.request(messages or [Message("user", "Hi")], tools, LLMOptions(temperature=0.0, max_tokens=1),
                                withheld)
         request["stream"] = False
-        key = json.dumps(request, sort_keys=True)
-        if key in self._warmed:
-            # Read before: llama.cpp keeps it (a slot, else its prompt cache in RAM, which restores a prefix in
-            # a few ms). Every call of a persona starts with the same prompt; reading it again cost ~50 ms of
-            # both cores per call set-up (issue 14, item 6).
+        # A prompt of system text only (a persona's, as each of its calls starts) is remembered once read: llama.cpp
+        # keeps it (a slot, else its prompt cache in RAM, which restores a prefix in a few ms), and reading it again
+        # cost ~50 ms of both cores per call set-up (issue 14, item 6). Prompts with the caller's words in them
+        # (read ahead in a pause) never come twice: they are neither looked up nor kept.
+        key = json.dumps(request, sort_keys=True) if all(m.role == "system" for m in messages or ()) else None
+        if key is not None and key in self._warmed:
             self._warmed.move_to_end(key)
             return
         try:
@@ -193,9 +194,10 @@ class LlamaCppLLM:
             raise ProviderError(f"llama.cpp could not run {self.model}: {exc}{_hint(exc)}") from exc
         if "choices" not in result:
             raise ProviderError(f"llama.cpp could not run {self.model}: {result.get('error', result)}")
-        self._warmed[key] = None
-        while len(self._warmed) > _WARMED_KEPT:
-            self._warmed.popitem(last=False)
+        if key is not None:
+            self._warmed[key] = None
+            while len(self._warmed) > _WARMED_KEPT:
+                self._warmed.popitem(last=False)
 
     def close(self) -> None:
         """Free the model (blocking: waits for llama.cpp's loop to end)."""

@@ -220,6 +220,10 @@ async def test_a_personas_prompt_is_read_once_however_many_calls_start_with_it(l
     for _ in range(3):
         await local_llm.warm_up(system, [])
     assert runs == []
+    kept = len(local_llm._warmed)
+    await local_llm.warm_up([*system, Message("user", "Are you open")], [])  # a caller's words, read in a pause
+    assert len(runs) == 1 and len(local_llm._warmed) == kept  # read, but not kept: they never come twice
+    runs.clear()
     for other in ("You are a travel agency's line. Be brief. " * 6, "You answer for a dentist. Be kind. " * 6):
         await _collect(local_llm, [Message("system", other), Message("user", "Hello, who is this?")], [],
                        LLMOptions(temperature=0.0, max_tokens=2))
