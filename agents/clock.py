@@ -1,6 +1,7 @@
 """The engine's one clock: the running event loop's time.
 
-asyncio's loop reads `time.monotonic()`, so in a gateway this is the same clock; its worth is in tests,
+asyncio's loop reads `time.monotonic()` and uvloop's (server.event_loop) the same CLOCK_MONOTONIC to the
+millisecond, so in a gateway this is the same clock; its worth is in tests,
 where the loop may run on virtual time (looptime): sleeps, timeouts and every duration the engine
 measures then move together, exactly, and take no real time.
 """

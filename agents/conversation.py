@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 import structlog
 
+from agents import lines
 from agents.endings import Endings, cancel_ending
+from agents.errors import ProviderError
 from agents.engine import Engine
 from agents.events import ErrorEvent, EndReason, Interruption, SessionEnded, Transcript, TurnEnd, TurnStart
 from agents.keypad import Keypad
@@ -21,11 +23,12 @@ from agents.listening import ENGINE_RATE, Listening, OverlapsIgnored, UserTurn
 from agents.ports import AudioSink, CallControl, EventSink, Recorder, TurnRecord, TurnStore
 from agents.providers.llm.base import Message
 from agents.current_reply import CurrentReply
-from agents.reply import Reply, ReplyState
+from agents.reply import Reply, ReplyState, fixed_pieces
 from agents.session import History, SessionSettings
 from agents.speculation import Speculation
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, TurnLength
 from media.format import frame_bytes
+from media.framing import Tail
 from media.vad.detector import SpeechDetector
 
 log = structlog.get_logger(__name__)
@@ -76,8 +79,7 @@ class Conversation(Listening, Keypad, Endings):
         self._prefilling: asyncio.Task | None = None
         self._job_running = False
         self._last_feed = self.engine.clock()
-        self._preroll = bytearray()
-        self._preroll_max = frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10)
+        self._preroll = Tail(frame_bytes(ENGINE_RATE, 10) * ((engine.min_speech_ms + _PREROLL_MS) // 10))
         self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
         self._idle: asyncio.Task | None = None
@@ -102,6 +104,20 @@ class Conversation(Listening, Keypad, Endings):
         if self.settings.greeting and not self.history.turns:
             self._enqueue(self._greet)
         self._prefill()
+        if self.engine.keep_apology:
+            task = asyncio.create_task(self._keep_apology(), name=f"apology-{self.settings.session_id}")
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _keep_apology(self) -> None:
+        """The apology for a failing model, synthesised while the TTS works (once per voice and rate), so that
+        a TTS server that goes down mid-call still leaves the caller a word instead of silence."""
+        for piece in fixed_pieces(lines.in_language(lines.TROUBLE, self.settings.language)):
+            try:
+                await self.engine.lines.keep(self.engine.tts, piece, self.settings.voice_id, self.sink.sample_rate)
+            except Exception as exc:  # the TTS is failing already: nothing to keep
+                log.warning("apology_not_kept", error=repr(exc))
+                return
 
     def _prefill(self, said: str | None = None) -> None:
         """Have the LLM read this session's context now (system prompt, tools, turns so far, and `said`,
@@ -257,7 +273,15 @@ class Conversation(Listening, Keypad, Endings):
                                 speculation: Speculation | None) -> None:
         if text is None:
             asked = self.engine.clock()
-            text = (await turn.stream.final()).strip()
+            try:
+                text = (await turn.stream.final()).strip()
+            except ProviderError as exc:
+                # The recogniser (or its server) failed: the words are lost; say so, and the call goes on.
+                log.error("asr_failed", turn_id=turn.turn_id, error=exc.message)
+                self.emit(ErrorEvent("provider_error", f"the caller's words could not be recognised: {exc.message}"))
+                self.emit(TurnEnd("user", turn.turn_id, duration_ms))
+                await self._say(lines.in_language(lines.TROUBLE, self.settings.language))
+                return
             asr_ms = round((self.engine.clock() - asked) * 1000)
         else:
             turn.stream.cancel()  # the transcript taken in the pause is the final one: silence followed

@@ -55,6 +55,9 @@ class Engine:
     idle_timeout_s: float = 300.0  # a live session with no speech, text or reply this long ends; 0 = never
     dtmf_pause_ms: int = 1500  # key presses end with "#" or after this long without another key
     goodbye_line: str = GOODBYE  # end_call's words when the model gave none
+    # Synthesise the apology for a failing model as each call starts (once per voice and rate: kept in `lines`), so a
+    # TTS on a server that goes down later still has it to say. The gateway sets it for a remote TTS.
+    keep_apology: bool = False
     # Seconds on a monotonic clock: every duration the engine measures or waits out reads it (the event loop's
     # own clock, agents/clock.py, so a test may run the engine on a virtual one).
     clock: Callable[[], float] = loop_time

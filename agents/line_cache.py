@@ -43,3 +43,10 @@ class LineCache:
             self._lines[key] = tuple(chunks)
             while len(self._lines) > self.max_lines:
                 self._lines.popitem(last=False)
+
+    async def keep(self, tts: TTS, text: str, voice_id: str, sample_rate: int) -> None:
+        """Synthesise `text` now unless it is kept already (the next `speak` of it is then served from here)."""
+        if (text, voice_id, sample_rate) in self._lines:
+            return
+        async for _ in self.speak(tts, text, voice_id, sample_rate):
+            pass

@@ -13,6 +13,8 @@ TRANSFERRING = "Transferring your call now."
 # The transfer announced did not go through (refused, busy, no answer): the caller is still with the agent.
 TRANSFER_FAILED = "Sorry, I could not put you through just now. How else can I help?"
 GOODBYE = "Thank you for calling. Goodbye."
+# A model (the recogniser, the language model) failed or its server is down: the call stays up.
+TROUBLE = "Sorry, I'm having some trouble right now. Could you say that again in a moment?"
 # A tool call lacked a value only the caller can give (agents/tools/runner.py `lacking`). ASK_FOR is
 # filled from the parameter's (English) description, so other languages get ASK_DETAILS instead.
 ASK_FOR = "Could you tell me {what}?"
@@ -51,6 +53,14 @@ _TRANSLATIONS: dict[str, dict[str, str]] = {
         "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.", "es": "Gracias por su llamada. Adiós.",
         "fr": "Merci de votre appel. Au revoir.", "it": "Grazie per la chiamata. Arrivederci.",
         "nl": "Bedankt voor uw oproep. Tot ziens.", "pt": "Obrigado pela sua chamada. Adeus.",
+    },
+    TROUBLE: {
+        "de": "Entschuldigung, ich habe gerade ein technisches Problem. Können Sie das gleich noch einmal sagen?",
+        "es": "Lo siento, tengo un problema en este momento. ¿Puede repetirlo en un momento?",
+        "fr": "Désolé, j'ai un petit problème en ce moment. Pouvez-vous répéter dans un instant ?",
+        "it": "Mi scusi, ho un problema in questo momento. Può ripetere tra un attimo?",
+        "nl": "Sorry, ik heb op dit moment een probleem. Kunt u het zo nog eens zeggen?",
+        "pt": "Desculpe, estou com um problema neste momento. Pode repetir daqui a pouco?",
     },
     ASK_DETAILS: {
         "de": "Können Sie mir bitte noch ein paar Angaben machen?",

@@ -26,6 +26,7 @@ from agents.session import History, SessionSettings
 from agents.speculation import Speculation
 from agents.turns import EchoGate, EndOfTurn, InterruptionGuard, Overlap, PauseVerdict, ReplySide, TurnLength
 from media.denoise import Denoiser
+from media.framing import Tail
 from media.vad.detector import SpeechDetector, SpeechEnd, SpeechStart
 
 log = structlog.get_logger(__name__)
@@ -75,8 +76,7 @@ class Listening:
     history: History
     _detector: SpeechDetector
     _user: UserTurn | None
-    _preroll: bytearray
-    _preroll_max: int
+    _preroll: Tail
     _end_of_turn: EndOfTurn
     _guard: InterruptionGuard
     _length: TurnLength
@@ -101,10 +101,7 @@ class Listening:
         # The speech detector hears the line cleaned, if the session asked; the recogniser hears it as it came:
         # DTLN's output cost tiny.en words at every noise measured (tests/perf/noise_bench.py).
         heard = self._denoise(pcm) if self._denoiser is not None else pcm
-        preroll = self._preroll
-        preroll += pcm
-        if len(preroll) > self._preroll_max:
-            del preroll[: len(preroll) - self._preroll_max]
+        self._preroll.push(pcm)
         if self._echo.on:
             self._detector.floor_rms = self._echo.speech_floor(self.sink.output_level())
         pushed = False

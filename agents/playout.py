@@ -38,8 +38,12 @@ TICK_LAG_BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 250)
 class PacedSink:
     def __init__(self, sample_rate: int, send: Callable[[bytes], None], on_clear: Callable[[], None] | None = None,
                  frame_ms: int = 20, lead_ms: int = 120, tick_ms: int = 40,
-                 unheard_ms: Callable[[], int] | None = None, clock: Callable[[], float] = loop_time) -> None:
+                 unheard_ms: Callable[[], int] | None = None, clock: Callable[[], float] = loop_time,
+                 batch: bool = False) -> None:
         self.sample_rate = sample_rate
+        # batch: the frames due at one tick go to `send` as one chunk (a whole number of frames), for a door whose
+        # messages carry any length of audio (Twilio's media): half the messages of a frame each.
+        self._batch = batch
         self._clock = clock  # the loop's time, as the engine's and asyncio.sleep's (agents/clock.py)
         self.frame_ms = frame_ms
         self._frame_bytes = frame_bytes(sample_rate, frame_ms)
@@ -128,9 +132,9 @@ class PacedSink:
 
     @property
     def position(self) -> tuple[int, int]:
-        """(current segment, ms of it sent so far). Read inside `send`, the frame being sent is not yet
-        counted: a door that labels each frame with where playback stands once it is heard (Twilio marks)
-        adds `frame_ms`. A pause rewinds the count to what was heard, so re-sent frames get their place."""
+        """(current segment, ms of it sent so far). Read inside `send`, the frame (or chunk) being sent is not yet
+        counted: a door that labels it with where playback stands once it is heard (Twilio marks) adds its
+        length. A pause rewinds the count to what was heard, so re-sent frames get their place."""
         return self._segment, self._segment_sent_ms
 
     @property
@@ -239,13 +243,18 @@ class PacedSink:
                 started, sent_in_burst = now, 0
             # Whole milliseconds first: 0.04 s on a clock reading 1e5 s is 39.99999 ms, one frame short.
             due = round((now - started) * 1000) // self.frame_ms + self._lead_frames
+            chunk: list[bytes] = []
             while sent_in_burst < due and len(self._queue) >= self._frame_bytes:
                 frame = bytes(self._queue[: self._frame_bytes])
                 del self._queue[: self._frame_bytes]
                 now = self._clock()
                 if self._segment_first_send is None:
                     self._segment_first_send = now
-                self._send(frame)
+                if self._batch:
+                    chunk.append(frame)
+                else:
+                    self._send(frame)
+                    self._segment_sent_ms += self.frame_ms
                 if self.on_sent is not None:
                     self.on_sent(frame)
                 self._recent.append(frame)
@@ -255,7 +264,9 @@ class PacedSink:
                 if sent_in_burst * self.frame_ms < round((now - started) * 1000) - self.frame_ms:
                     self.frames_late += 1  # the clock task woke too late: the lead was used up
                 sent_in_burst += 1
-                self._segment_sent_ms += self.frame_ms
+            if chunk:
+                self._send(b"".join(chunk))  # `position` inside it: where the chunk starts
+                self._segment_sent_ms += len(chunk) * self.frame_ms
             if 0 < len(self._queue) < self._frame_bytes and not self._segment_ended:
                 # A partial frame while more audio is coming: wait for the rest.
                 self._wake.clear()

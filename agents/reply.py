@@ -12,7 +12,8 @@ import structlog
 from agents import lines
 from agents.engine import Engine
 from agents.line_cache import is_opener
-from agents.events import ToolCall, ToolResult, TurnStart
+from agents.errors import ProviderError
+from agents.events import ErrorEvent, ToolCall, ToolResult, TurnStart
 from agents.ports import AudioSink, CallControl, ToolCallRecord
 from agents.providers.llm import chatformat
 from agents.providers.llm.base import Message, TextDelta, ToolCallRequest, ToolCallStarting
@@ -75,6 +76,12 @@ class _Attempt:
     refused: bool = False  # a sentence was refused; generation stopped there
 
 
+def fixed_pieces(text: str) -> list[str]:
+    """Fixed text in the pieces it is spoken (and its audio kept) in."""
+    splitter = SentenceSplitter()
+    return [piece for piece in [*splitter.push(text), splitter.flush()] if piece]
+
+
 class Reply:
     """Generate and speak one reply. Cancelling the task that runs `run()` stops LLM and TTS at once."""
 
@@ -104,19 +111,26 @@ class Reply:
     async def speak_text(self, text: str) -> None:
         """Speak fixed text (a greeting) without the LLM."""
         sentences: asyncio.Queue[str | None] = asyncio.Queue()
-        splitter = SentenceSplitter()
-        for piece in [*splitter.push(text), splitter.flush()]:
-            if piece:
-                self._fixed.add(piece)  # a greeting: the same on every call of the persona
-                sentences.put_nowait(piece)
+        self._say_fixed(text, sentences)
         sentences.put_nowait(None)
         await self._speak(sentences)
+
+    def _say_fixed(self, text: str, sentences: asyncio.Queue) -> None:
+        for piece in fixed_pieces(text):
+            self._fixed.add(piece)  # a greeting, an apology: the same on many calls, its audio kept
+            sentences.put_nowait(piece)
 
     async def run(self, messages: list[Message]) -> None:
         sentences: asyncio.Queue[str | None] = asyncio.Queue()
         speaker = asyncio.create_task(self._speak(sentences), name=f"tts-{self.state.turn_id}")
         try:
-            await self._think(list(messages), sentences)
+            try:
+                await self._think(list(messages), sentences)
+            except ProviderError as exc:
+                # The language model (or its server) failed: say so, and the call goes on.
+                log.error("llm_failed", turn_id=self.state.turn_id, error=exc.message)
+                self.emit(ErrorEvent("provider_error", f"the reply failed: {exc.message}"))
+                self._say_fixed(self._line(lines.TROUBLE), sentences)
             sentences.put_nowait(None)
             await speaker
         finally:

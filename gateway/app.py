@@ -16,7 +16,7 @@ from gateway.config import Config
 from gateway.errors import error_middleware
 from gateway.limits import KeyLimiter
 from gateway.metrics import Metrics
-from gateway.models import Models, load_models
+from gateway.models import Models, close_providers, load_models
 from gateway.prompt_warmth import warm_prompts
 from gateway.sip_calls import sip_ctx
 from gateway.storage import storage_for
@@ -66,6 +66,7 @@ async def _models_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
     except asyncio.CancelledError:
         pass
+    await close_providers(app[MODELS])
 
 
 async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -43,6 +43,8 @@ class ServerConfig:
     shutdown_timeout_s: float = _setting(5.0, "seconds live connections get to finish on SIGTERM", min=0)
     drain_timeout_s: float = _setting(
         0.0, "on SIGTERM, seconds to wait for live calls to end first, taking no new ones (0: no drain)", min=0)
+    event_loop: str = _setting("uvloop", "uvloop (libuv's loop: about a tenth less CPU per held call) or asyncio "
+                               "(Python's own)", choices=("uvloop", "asyncio"))
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,13 @@ _ISO_639_1 = re.compile(r"[a-z]{2}")
 class ASRConfig:
     """[asr]: speech recognition."""
 
-    provider: str = _setting("whisper", "whisper (faster-whisper, default tiny.en) or vosk", choices=("whisper", "vosk"))
+    provider: str = _setting("whisper", "whisper (faster-whisper, default tiny.en), vosk, or remote (a server's "
+                             "OpenAI-compatible /audio/transcriptions, e.g. `parley models serve`)",
+                             choices=("whisper", "vosk", "remote"))
+    base_url: str | None = _setting(None, "remote: the server's base URL, e.g. http://models:8090/v1")
+    api_key: str | None = _setting(None, "remote: the server's API key, if it needs one")
+    remote_model: str = _setting("whisper-1", "remote: the model name sent (parley models serve routes by language "
+                                 "whatever the name, or takes one of its model names: tiny.en, base)")
     model_path: str | None = _setting(None, "model folder; default: the packaged Whisper tiny.en (vosk needs one)")
     language: str = _setting("en", "the language of a vosk model (ISO 639-1)")
     threads: int = _setting(2, "CPU threads per recognition", min=1, max=64)
@@ -142,9 +150,10 @@ class LLMConfig:
     provider: str = _setting("llamacpp", "llamacpp (in-process, packaged model) or openai (any OpenAI-compatible server)",
                              choices=("llamacpp", "openai"))
     model_path: str | None = _setting(None, "llamacpp: a GGUF file or a packaged model name; default: the packaged model")
-    base_url: str | None = _setting(None, "openai: the server's base URL, e.g. http://127.0.0.1:11434/v1")
+    base_url: str | None = _setting(None, "openai: the server's base URL, e.g. http://127.0.0.1:11434/v1; llamacpp: "
+                                    "the packaged model on `parley models serve` there instead of in-process")
     model: str | None = _setting(None, "openai: the model name the server knows")
-    api_key: str | None = _setting(None, "openai: the API key, if the server needs one")
+    api_key: str | None = _setting(None, "openai, or llamacpp with base_url: the API key, if the server needs one")
     temperature: float = _setting(0.2, "sampling temperature", min=0.0, max=2.0)
     max_tokens: int = _setting(160, "longest reply in tokens", min=1, max=4096)
     threads: int = _setting(0, "llamacpp: CPU threads the model runs on; 0 = one per core (fewer when the machine is "
@@ -166,8 +175,16 @@ class LLMConfig:
 class TTSConfig:
     """[tts]: speech synthesis."""
 
+    provider: str = _setting("local", "local (Piper, and espeak-ng) or remote (a server's OpenAI-compatible "
+                             "/audio/speech, e.g. `parley models serve`)", choices=("local", "remote"))
     piper_voice: str | None = _setting(None, "an extra Piper voice .onnx (its .json beside it); joe is always there")
     espeak: bool = _setting(True, "also offer the light espeak-ng voices for other languages")
+    base_url: str | None = _setting(None, "remote: the server's base URL, e.g. http://models:8090/v1")
+    api_key: str | None = _setting(None, "remote: the server's API key, if it needs one")
+    remote_model: str = _setting("tts-1", "remote: the model name sent")
+    remote_voices: str = _setting(
+        "", "remote: comma-separated voice names to offer (English), for a server that lists none (OpenAI: alloy,"
+        "echo,...); empty: the server's GET /audio/voices")
 
 
 @dataclass(frozen=True)
@@ -256,6 +273,16 @@ class TelemetryConfig:
 
 
 @dataclass(frozen=True)
+class ModelsServerConfig:
+    """[models_server]: `parley models serve`, the embedded models as OpenAI-compatible endpoints for other workers."""
+
+    host: str = _setting("127.0.0.1", "interface to bind (PARLEY_MODELS_SERVER_HOST); 0.0.0.0 for all")
+    port: int = _setting(8090, "TCP port (PARLEY_MODELS_SERVER_PORT); 0 picks a free one", min=0, max=65535)
+    api_key: str | None = _setting(
+        None, "a key every request must bring (Authorization: Bearer KEY; PARLEY_MODELS_SERVER_API_KEY); unset: none")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Top-level keys: PARLEY_DATA_DIR, PARLEY_PUBLIC_URL, PARLEY_DATABASE_URL."""
 
@@ -275,6 +302,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    models_server: ModelsServerConfig = field(default_factory=ModelsServerConfig)
     # [personas.<persona_id>] tables: the persona's fields as in POST /v1/personas, plus `numbers`, the
     # E.164 numbers / SIP user parts routed to it. Checked at start-up for shape, against the loaded
     # voices and tools once the models are in (gateway/personas.py). No environment override.

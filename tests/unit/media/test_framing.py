@@ -5,7 +5,7 @@ import random
 import pytest
 
 import media
-from media.framing import Framer
+from media.framing import Framer, Tail
 
 
 def test_for_duration_sizes():
@@ -130,3 +130,16 @@ def test_frames_into_larger_packets():
     packets = [p for f in frames for p in framer.push(f)]
     assert packets == [b"".join(frames[0:3]), b"".join(frames[3:6])]
     assert framer.pending == 640
+
+
+def test_tail_keeps_the_last_bytes_pushed():
+    tail = Tail(10)
+    assert bytes(tail) == b""
+    tail.push(b"abcd")
+    assert bytes(tail) == b"abcd"  # fewer than asked for: all of it
+    for chunk in (b"efgh", b"ijkl", b"mnop"):
+        tail.push(chunk)
+    assert bytes(tail) == b"ghijklmnop"
+    tail.push(b"q" * 30)  # one chunk longer than the tail
+    assert bytes(tail) == b"q" * 10
+    assert bytes(Tail(0)) == b""
