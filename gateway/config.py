@@ -123,6 +123,8 @@ class ASRConfig:
         "hears and a voice speaks)")
 
     def __post_init__(self) -> None:
+        if self.provider == "remote" and not self.base_url:
+            raise ConfigError("asr.base_url (PARLEY_ASR_BASE_URL) is needed for asr.provider = \"remote\"")
         if self.wanted_languages is not None and not all(_ISO_639_1.fullmatch(c) for c in self.wanted_languages):
             raise ConfigError(f"invalid setting asr.languages (PARLEY_ASR_LANGUAGES): expected ISO 639-1 codes "
                               f"separated by commas (en,fr,de) or all, got {self.languages!r}")
@@ -185,6 +187,10 @@ class TTSConfig:
     remote_voices: str = _setting(
         "", "remote: comma-separated voice names to offer (English), for a server that lists none (OpenAI: alloy,"
         "echo,...); empty: the server's GET /audio/voices")
+
+    def __post_init__(self) -> None:
+        if self.provider == "remote" and not self.base_url:
+            raise ConfigError("tts.base_url (PARLEY_TTS_BASE_URL) is needed for tts.provider = \"remote\"")
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,6 @@ def make_asr_from(config: Config):
     if c.provider == "remote":
         from agents.providers.asr.remote import RemoteASR
 
-        if not c.base_url:
-            raise ConfigError("asr.base_url (PARLEY_ASR_BASE_URL) is needed for the remote ASR provider")
         # The server is trusted to hear what asr.languages lists ("all": every language some voice speaks).
         languages = wanted if wanted is not None else frozenset(language_names)
         return RemoteASR(c.base_url, languages, model=c.remote_model, api_key=c.api_key, prompt=c.prompt)
@@ -149,8 +147,6 @@ def make_tts_from(config: Config):
     if c.provider == "remote":
         from agents.providers.tts.remote import RemoteTTS
 
-        if not c.base_url:
-            raise ConfigError("tts.base_url (PARLEY_TTS_BASE_URL) is needed for the remote TTS provider")
         remote = RemoteTTS(c.base_url, model=c.remote_model, api_key=c.api_key,
                            voices=[v.strip() for v in c.remote_voices.split(",") if v.strip()])
         remote.load()

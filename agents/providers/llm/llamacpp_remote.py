@@ -17,7 +17,7 @@ from agents.providers.endpoint import Health
 
 
 class RemoteLlamaServer:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.health = Health()
         self._headers = {"Content-Type": "application/json"}
