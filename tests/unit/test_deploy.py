@@ -74,6 +74,23 @@ def test_the_deployment_drains_and_is_ready_only_once_models_are_loaded():
     assert pod["terminationGracePeriodSeconds"] > 10 + drain_s + shutdown_s  # preStop, drain, shutdown
 
 
+def test_the_gateways_use_the_shared_model_server():
+    import yaml
+
+    models, service = yaml.safe_load_all((DEPLOY / "kubernetes" / "models.yaml").read_text())
+    [container] = models["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["models", "serve"] and container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    port = service["spec"]["ports"][0]["port"]
+    config = yaml.safe_load((DEPLOY / "kubernetes" / "configmap.yaml").read_text())["data"]
+    url = f"http://{service['metadata']['name']}:{port}/v1"
+    assert config["PARLEY_ASR_BASE_URL"] == config["PARLEY_TTS_BASE_URL"] == config["PARLEY_LLM_BASE_URL"] == url
+    secret = yaml.safe_load((DEPLOY / "kubernetes" / "secret.yaml").read_text())["stringData"]
+    assert len({secret[f"PARLEY_{part}_API_KEY"] for part in ("MODELS_SERVER", "ASR", "TTS", "LLM")}) == 1
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["models"]["command"] == ["models", "serve"]
+    assert compose["x-gateway"]["environment"]["PARLEY_ASR_BASE_URL"] == "http://models:8090/v1"
+
+
 def test_the_compose_file_follows_the_compose_specification(tmp_path):
     bad = tmp_path / "compose.yaml"
     bad.write_text("services:\n  web:\n    ports: 8080\n")
@@ -87,8 +104,8 @@ def test_the_systemd_unit_verifies_cleanly(tmp_path):
     bad.write_text("[Service]\nExecStart=/bin/true\nRestartt=always\n")
     assert "Unknown key" in run("systemd-analyze", "verify", bad).stderr
     # The unit runs the gateway from /opt/parley; here, from this clone's own .venv.
-    unit = tmp_path / "parley.service"
-    unit.write_text((DEPLOY / "parley.service").read_text().replace("/opt/parley/.venv/bin/parley",
-                                                                    str(BIN / "parley")))
-    result = run("systemd-analyze", "verify", unit)
-    assert result.returncode == 0 and result.stderr == "", result.stderr
+    for name in ("parley.service", "parley-models.service"):
+        unit = tmp_path / name
+        unit.write_text((DEPLOY / name).read_text().replace("/opt/parley/.venv/bin/parley", str(BIN / "parley")))
+        result = run("systemd-analyze", "verify", unit)
+        assert result.returncode == 0 and result.stderr == "", (name, result.stderr)
