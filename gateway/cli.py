@@ -124,6 +124,15 @@ def _loop_factory(name: str):
     return None
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (each time: the gateway's drain ends early on a second one)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def _serve(config: Config) -> None:
     from gateway.app import create_app  # the server's imports are not needed for `keys`
 
@@ -138,10 +147,7 @@ async def _serve(config: Config) -> None:
         port = runner.addresses[0][1]
         log.info(f"listening on http://{config.server.host}:{port}", host=config.server.host, port=port,
                  public_url=config.resolved_public_url(port), data_dir=str(config.resolved_data_dir))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         await stop.wait()
         if config.server.drain_timeout_s > 0:
             stop.clear()  # a second signal ends the drain at once
@@ -165,10 +171,7 @@ async def _serve_models(config: Config) -> None:
         port = runner.addresses[0][1]
         log.info(f"models listening on http://{config.models_server.host}:{port}/v1",
                  host=config.models_server.host, port=port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = _stop_on_signals()
         await stop.wait()
     finally:
         await runner.cleanup()

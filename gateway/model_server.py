@@ -31,6 +31,7 @@ from aiohttp import web
 
 from agents.errors import InvalidRequest, NotFound, ParleyError, ProviderError, Unauthorized
 from gateway.config import Config, ConfigError
+from gateway.errors import error_middleware
 from media.audioop_lib import audioop
 from media.errors import MediaError
 from media.resample import Resampler
@@ -102,20 +103,7 @@ async def _load_all(app: web.Application) -> None:
              asr=served.asr is not None, llm=served.llm is not None, tts=served.tts is not None)
 
 
-# -- middlewares ---------------------------------------------------------------------------------
-
-
-@web.middleware
-async def _errors(request: web.Request, handler):
-    try:
-        return await handler(request)
-    except ParleyError as exc:
-        return web.json_response(exc.to_wire(), status=exc.status)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = "not_found" if exc.status == 404 else "invalid_request"
-        return web.json_response({"error": {"code": code, "message": exc.reason}}, status=exc.status)
+# -- middlewares (errors: the gateway's own, every error a JSON envelope) ---------------------------
 
 
 def _auth(api_key: str | None):
@@ -307,7 +295,7 @@ async def _json_object(request: web.Request) -> dict:
 
 def create_models_app(config: Config) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 64 * 1024,
-                          middlewares=[_errors, _auth(config.models_server.api_key)])
+                          middlewares=[error_middleware, _auth(config.models_server.api_key)])
     app[CONFIG] = config
     app[SERVED] = Served()
     served_parts(config)  # nothing embedded: say so at once

@@ -5,7 +5,7 @@ one retry of a request that failed before it was sent (a pooled keep-alive conne
 closed), and the outcome of the latest request: `/healthz` says which provider is failing and why.
 """
 
-import time
+import json
 from dataclasses import dataclass
 
 import aiohttp
@@ -18,15 +18,11 @@ class Health:
     """What the latest request to a server came to; `error` is None while it works."""
 
     error: str | None = None
-    since: float | None = None  # time.time() the current state began
 
     def ok(self) -> None:
-        if self.error is not None or self.since is None:
-            self.error, self.since = None, time.time()
+        self.error = None
 
     def failed(self, error: str) -> None:
-        if self.error is None:
-            self.since = time.time()
         self.error = error
 
     def to_wire(self) -> dict:
@@ -38,11 +34,14 @@ class Endpoint:
     the response to start and then for each next piece of it; `connect_timeout_s` the connect."""
 
     def __init__(self, base_url: str, api_key: str | None = None, *, timeout_s: float = 10.0,
-                 connect_timeout_s: float = 3.0, what: str = "model server") -> None:
+                 connect_timeout_s: float = 3.0, headers: dict[str, str] | None = None,
+                 what: str = "model server") -> None:
         self.base_url = base_url.rstrip("/")
         self.what = what
         self.health = Health()
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.headers = dict(headers or {})  # sent with every request; the key as a bearer token
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
@@ -59,7 +58,7 @@ class Endpoint:
         except aiohttp.ClientError as exc:
             raise self.fail(f"{self.what} {self.base_url} failed: {type(exc).__name__}: {exc}") from exc
         if response.status != 200:
-            text = (await response.text(errors="replace"))[:300].strip()
+            text = error_text(await response.text(errors="replace"))
             response.release()
             raise self.fail(f"{self.what} {url} answered {response.status}: {text}")
         return response
@@ -75,10 +74,23 @@ class Endpoint:
             self._session = None
 
     async def _send(self, url: str, kwargs: dict) -> aiohttp.ClientResponse:
+        # A pooled keep-alive connection the server has meanwhile closed fails before the request
+        # is sent; one retry on a fresh connection is safe (nothing reached the model).
         for attempt in (1, 2):
             try:
-                return await self._session.post(url, headers=self._headers, **kwargs)
+                return await self._session.post(url, headers=self.headers, **kwargs)
             except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+
+def error_text(body: str) -> str:
+    """The message of an OpenAI-style error body ({"error": {"message": ...}}), else the body, shortened."""
+    try:
+        error = json.loads(body).get("error", body)
+    except (ValueError, AttributeError):
+        return body.strip()[:300]
+    if isinstance(error, dict):
+        return str(error.get("message") or error)[:300]
+    return str(error)[:300]

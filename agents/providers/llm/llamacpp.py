@@ -170,20 +170,10 @@ class LlamaCppLLM:
             )
 
     def _connect(self) -> None:
-        from agents.providers.llm.llamacpp_remote import RemoteLlamaServer
+        from agents.providers.llm.llamacpp_remote import connect
 
-        server = RemoteLlamaServer(self.base_url, self._api_key)
-        deadline = time.monotonic() + 120
-        while True:  # a model server started beside the gateway is still loading: wait for it
-            try:
-                has_tools = server.template_supports_tools() if self._tools_in == "auto" else None
-                break
-            except (OSError, ValueError) as exc:
-                if time.monotonic() > deadline:
-                    raise ProviderError(f"the model server {self.base_url} did not answer: {exc}") from exc
-                time.sleep(1.0)
-        self._template_has_tools = has_tools if has_tools is not None else self._tools_in == "template"
-        self._server = server
+        self._server, has_tools = connect(self.base_url, self._api_key, ask_tools=self._tools_in == "auto")
+        self._template_has_tools = has_tools if self._tools_in == "auto" else self._tools_in == "template"
         log.info("llm_connected", model=self.model, base_url=self.base_url, template_tools=self._template_has_tools)
 
     @property

@@ -9,11 +9,29 @@ request to the model server's `/chat/completions`, which hands it to its own lla
 """
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 
+from agents.errors import ProviderError
 from agents.providers.endpoint import Health
+
+WAIT_S = 120  # for a model server started beside the gateway to finish loading
+
+
+def connect(base_url: str, api_key: str | None, ask_tools: bool) -> tuple["RemoteLlamaServer", bool]:
+    """The model server at `base_url`, once it answers (blocking), and whether its chat template renders tools
+    (asked only if `ask_tools`; else False)."""
+    server = RemoteLlamaServer(base_url, api_key)
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            return server, server.template_supports_tools() if ask_tools else False
+        except (OSError, ValueError) as exc:
+            if time.monotonic() > deadline:
+                raise ProviderError(f"the model server {base_url} did not answer: {exc}") from exc
+            time.sleep(1.0)
 
 
 class RemoteLlamaServer:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from agents.errors import ProviderError
-from agents.providers.endpoint import Health
+from agents.providers.endpoint import Endpoint, error_text
 from agents.providers.llm.base import LLMOptions, LLMOutput, Message, ToolCallStarting, ToolSpec
 from agents.providers.llm.chatformat import to_local, to_openai, tool_dicts
 from agents.providers.llm.streaming import ReplySplitter, ToolCallDeltas
@@ -50,24 +50,22 @@ class OpenAICompatibleLLM:
         plain_tool_turns: bool = False,
     ) -> None:
         self.name = f"openai:{model}"
-        self.base_url = base_url.rstrip("/")
         self.model = model
-        self._url = self.base_url + "/chat/completions"
         # No "Accept: text/event-stream": llama.cpp's server then closes the connection after the
         # stream, after aiohttp has already pooled it for reuse (the next request fails to write).
-        self._headers = dict(headers or {})
-        if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout_s, sock_read=timeout_s)
+        self.endpoint = Endpoint(base_url, api_key, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s,
+                                 headers=headers, what="LLM server")
+        self.base_url = self.endpoint.base_url
+        self._timeout_s = timeout_s
         self._normalize_digits = normalize_digits
         self._plain_tool_turns = plain_tool_turns
-        self._session: aiohttp.ClientSession | None = None
-        self.health = Health()
+
+    @property
+    def health(self):
+        return self.endpoint.health
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.endpoint.close()
 
     def request(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> dict:
         body = {
@@ -95,15 +93,11 @@ class OpenAICompatibleLLM:
         self.health.ok()
 
     async def _reply(self, messages: list[Message], tools: list[ToolSpec], options: LLMOptions) -> AsyncIterator[LLMOutput]:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         splitter = ReplySplitter(tools, normalize_digits=self._normalize_digits)
         deltas = ToolCallDeltas()
         body = self.request(messages, tools, options)
         try:
-            async with await self._post(body) as resp:
-                if resp.status != 200:
-                    raise ProviderError(f"LLM server {self._url} answered {resp.status}: {_error_text(await resp.text())}")
+            async with await self.endpoint.post("/chat/completions", json=body) as resp:  # a status not 200 raises
                 try:
                     async for data in _sse_data(resp.content):
                         if data.strip() == "[DONE]":
@@ -113,25 +107,14 @@ class OpenAICompatibleLLM:
                 finally:
                     if not resp.content.at_eof():
                         resp.close()  # stop mid-stream: drop the connection so the server stops generating
-        except TimeoutError as exc:  # first: aiohttp's SocketTimeoutError is a ClientError too
-            raise ProviderError(f"LLM server {self.base_url} sent nothing for {self._timeout.sock_read} s") from exc
+        except TimeoutError as exc:  # mid-stream (first: aiohttp's SocketTimeoutError is a ClientError too)
+            raise ProviderError(f"LLM server {self.base_url} sent nothing for {self._timeout_s} s") from exc
         except aiohttp.ClientError as exc:
             raise ProviderError(f"LLM server {self.base_url} failed: {exc.__class__.__name__}: {exc}") from exc
         for out in splitter.finish():
             yield out
         for call in deltas.finish():
             yield splitter.call(call)
-
-    async def _post(self, body: dict) -> aiohttp.ClientResponse:
-        # A pooled keep-alive connection the server has meanwhile closed fails before the request
-        # is sent; one retry on a fresh connection is safe (nothing reached the model).
-        for attempt in (1, 2):
-            try:
-                return await self._session.post(self._url, json=body, headers=self._headers)
-            except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
 
     def _outputs(self, data: str, splitter: ReplySplitter, deltas: ToolCallDeltas) -> list[LLMOutput]:
         try:
@@ -141,7 +124,7 @@ class OpenAICompatibleLLM:
         if not isinstance(chunk, dict):
             return []
         if chunk.get("error"):
-            raise ProviderError(f"LLM server {self.base_url} failed mid-stream: {_error_text(json.dumps(chunk))}")
+            raise ProviderError(f"LLM server {self.base_url} failed mid-stream: {error_text(json.dumps(chunk))}")
         out: list[LLMOutput] = []
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
@@ -168,14 +151,3 @@ async def _sse_data(stream: aiohttp.StreamReader) -> AsyncIterator[str]:
         # other fields (event:, id:, retry:) and ":" comments carry nothing for chat completions
     if lines:
         yield "\n".join(lines)
-
-
-def _error_text(body: str) -> str:
-    try:
-        error = json.loads(body).get("error", body)
-    except (ValueError, AttributeError):
-        return body.strip()[:300]
-    if isinstance(error, dict):
-        return str(error.get("message") or error)[:300]
-    return str(error)[:300]
-

@@ -13,6 +13,7 @@ or the names in tts.remote_voices for servers that list none (OpenAI's alloy, ec
 import asyncio
 import contextlib
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterable
@@ -38,7 +39,6 @@ class RemoteTTS:
         self.name = f"remote:{model}"
         self.model = model
         self.endpoint = Endpoint(base_url, api_key, timeout_s=timeout_s, what="TTS server")
-        self._api_key = api_key
         self._language = language
         self._voices = {name: self._named(name) for name in voices}
         self._listed = bool(self._voices)
@@ -52,8 +52,6 @@ class RemoteTTS:
         (a model server started beside the gateway loads its models first)."""
         if self._listed:
             return
-        import time
-
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -121,8 +119,7 @@ class RemoteTTS:
         return resampler[0].process(pcm)
 
     def _fetch_voices(self) -> dict[str, VoiceInfo]:
-        request = urllib.request.Request(self.endpoint.base_url + "/audio/voices",
-                                         headers={"Authorization": f"Bearer {self._api_key}"} if self._api_key else {})
+        request = urllib.request.Request(self.endpoint.base_url + "/audio/voices", headers=self.endpoint.headers)
         with urllib.request.urlopen(request, timeout=5) as response:
             listed = json.loads(response.read()).get("voices")
         if not isinstance(listed, list) or not listed:
