@@ -2,7 +2,8 @@
 
 An INVITE's request-URI user part (the dialled number or extension) goes
 through the same routing as Twilio's `To` (gateway/routing.py): a persona's
-settings, or 404 for a number nothing routes (503 while models load). The
+settings, or 404 for a number nothing routes (503 while models load or the
+worker drains; OPTIONS probes get the same 503 then, sip/availability.py). The
 call is answered, and once the caller's ACK and audio are in, the session
 runs on the call (gateway/call_session.py): the greeting plays, BYE from the
 caller ends the session, the session's end (end_call, idle timeout, DELETE)
@@ -55,11 +56,8 @@ async def _carry(app: web.Application, call: SipCall, record: SessionRecord) -> 
 async def _answer(app: web.Application, call: SipCall) -> None:
     """One incoming call, from routing to the end of its session."""
     log.info("sip_incoming", called=call.called, caller=call.caller)
-    if not app[MODELS].ready.is_set():
-        await _refuse(app, call, 503, "Starting Up")
-        return
-    if app[DRAINING].is_set():
-        await _refuse(app, call, 503, "Shutting Down")
+    if (unavailable := _unavailable(app)) is not None:
+        await _refuse(app, call, 503, unavailable)
         return
     request = await route_call(app, call.called, "sip")
     if request is None:
@@ -74,6 +72,16 @@ async def _answer(app: web.Application, call: SipCall) -> None:
     except SipError as exc:  # the caller gave up (CANCEL) while we routed: _carry stores the end
         log.info("sip_call_gone", error=str(exc))
     await _carry(app, call, record)
+
+
+def _unavailable(app: web.Application) -> str | None:
+    """Why this worker takes no new call now (the reason phrase of its 503 to INVITE and OPTIONS), or None.
+    Also read on the SIP thread, for each OPTIONS probe: flags only."""
+    if not app[MODELS].ready.is_set():
+        return "Starting Up"
+    if app[DRAINING].is_set():
+        return "Shutting Down"
+    return None
 
 
 async def _refuse(app: web.Application, call: SipCall, status_code: int, reason: str) -> None:
@@ -136,7 +144,7 @@ async def sip_ctx(app: web.Application) -> AsyncIterator[None]:
     app[_CALLS] = set()
     agent = UserAgent(options, lambda call: _spawn(app, call, _answer(app, call)), user_agent=f"Parley/{__version__}",
                       pjsip_log_level=_PJSIP_LOG_LEVELS.get(config.log.level, 2),
-                      on_rejected=app[METRICS].sip_invite)
+                      on_rejected=app[METRICS].sip_invite, refusing=lambda: _unavailable(app))
     try:
         await agent.start()
     except SipError as exc:  # a port in use, an address not ours: the command line says so and exits

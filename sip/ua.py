@@ -30,6 +30,7 @@ import pjsua2 as pj
 import structlog
 
 from sip.account import PjAccount, account_config, specific_address
+from sip.availability import OptionsGate
 from sip.bridge import FrameQueues, PortPool
 from sip.call import CallDetails, PjCall
 from sip.door import SipCall
@@ -108,8 +109,10 @@ class UserAgent:
 
     def __init__(self, options: SipOptions, on_incoming: Callable[[SipCall], None],
                  user_agent: str = "Parley", pjsip_log_level: int = 2,
-                 on_rejected: Callable[[int], None] | None = None) -> None:
+                 on_rejected: Callable[[int], None] | None = None,
+                 refusing: Callable[[], str | None] = lambda: None) -> None:
         self.options = options
+        self._refusing = refusing  # on the UA thread, at each OPTIONS: None, or why no new call is taken now
         self._on_rejected = on_rejected  # on the loop: an INVITE pjsua2 refused by itself, its status code
         self.user_agent = user_agent
         self.pjsip_log_level = pjsip_log_level
@@ -131,6 +134,7 @@ class UserAgent:
         self._endpoint: pj.Endpoint | None = None
         self._writer: _LogWriter | None = None
         self._account: PjAccount | None = None
+        self._gate: OptionsGate | None = None  # alive until libDestroy, which unloads it
         self._calls: dict[int, PjCall] = {}
         self._retired: list[PjCall] = []
         self.ports = PortPool(options.clock_rate)
@@ -307,6 +311,8 @@ class UserAgent:
         media.ecTailLen = 0  # no sound device, so no echo of our own to cancel
         media.maxMediaPorts = max(media.maxMediaPorts, 2 * options.max_calls + 4)
         endpoint.libInit(config)
+        self._gate = OptionsGate(self._refusing)
+        self._gate.install()
         if options.max_calls > _WHEEL_MAX_CALLS:
             log.warning("sip_max_calls_capped", max_calls=options.max_calls, pjsua2=endpoint.libVersion().full,
                         reason=f"the pjsua2-python wheel takes at most {_WHEEL_MAX_CALLS} calls at once "
@@ -386,4 +392,5 @@ class UserAgent:
         if self._endpoint is not None:
             _quietly(self._endpoint.libDestroy, "sip_destroy_failed")
             self._endpoint = None
+        self._gate = None
         self._writer = None  # last: PJSIP logs through it until libDestroy returns

@@ -83,6 +83,31 @@ def start_server(tmp: Path, extra_env: dict | None = None, ready_timeout: float 
     raise RuntimeError(f"parley serve not healthy after {ready_timeout}s:\n{server.log()}")
 
 
+def start_models_server(tmp: Path, api_key: str, extra_env: dict | None = None,
+                        ready_timeout: float = 180.0) -> Server:
+    """A real `parley models serve` on a free port, once its /healthz says 200 (the models loaded)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {**os.environ, "PARLEY_DATA_DIR": str(tmp / "data"), "PARLEY_LOG_FORMAT": "json",
+           "PARLEY_MODELS_SERVER_API_KEY": api_key, **(extra_env or {})}
+    log_path = tmp / "models.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([*PARLEY, "models", "serve", "--port", str(port)], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+    server = Server(proc, f"http://127.0.0.1:{port}", tmp / "data", env, log_path)
+    deadline = time.monotonic() + ready_timeout
+    while True:
+        try:
+            if http_get(server.url + "/healthz", timeout=1)[0] == 200:
+                return server
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"parley models serve not healthy (exit {proc.poll()}):\n{server.log()}")
+        time.sleep(0.2)
+
+
 def stop_server(server: Server, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
     if server.process.poll() is None:
         server.process.send_signal(sig)

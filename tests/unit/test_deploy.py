@@ -104,8 +104,10 @@ def test_the_systemd_unit_verifies_cleanly(tmp_path):
     bad.write_text("[Service]\nExecStart=/bin/true\nRestartt=always\n")
     assert "Unknown key" in run("systemd-analyze", "verify", bad).stderr
     # The unit runs the gateway from /opt/parley; here, from this clone's own .venv.
-    for name in ("parley.service", "parley-models.service"):
-        unit = tmp_path / name
+    units = (("parley.service", "parley.service"), ("parley-models.service", "parley-models.service"),
+             ("parley-sip@.service", "parley-sip@3.service"))  # a template is verified as one of its instances
+    for name, instance in units:
+        unit = tmp_path / instance
         unit.write_text((DEPLOY / name).read_text().replace("/opt/parley/.venv/bin/parley", str(BIN / "parley")))
         result = run("systemd-analyze", "verify", unit)
         assert result.returncode == 0 and result.stderr == "", (name, result.stderr)

@@ -118,11 +118,11 @@ def call_ids(messages: str) -> list[str]:
     return seen
 
 
-def start_sip_gateway(tmp: Path, extra_env: dict | None = None) -> SipGateway:
+def start_sip_gateway(tmp: Path, extra_env: dict | None = None, rtp_port: int | None = None) -> SipGateway:
     tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "parley.toml"
     sip_port = free_sip_port()
-    rtp_port = random.randrange(20000, 30000, 2)  # each call takes the next pair from here
+    rtp_port = rtp_port or random.randrange(20000, 30000, 2)  # each call takes the next pair from here
     config.write_text(f"""
 [sip]
 transports = "udp,tcp"

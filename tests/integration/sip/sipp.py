@@ -64,11 +64,12 @@ class SippRun:
 
 def run_sipp(scenario: str, target: str | None, workdir: Path, service: str = "1000", calls: int = 1,
              pause_ms: int = 10000, timeout_s: float = 150.0, codec: str = "PCMU", port: int | None = None,
-             extra: tuple[str, ...] = ()) -> SippRun:
+             extra: tuple[str, ...] = (), rate: int | None = None) -> SippRun:
     """Place `calls` calls (all at once) with scenarios/<scenario>.xml to `target` (host:port); waits for the end.
     With `target` None sipp is the one called (a UAS on `port`) and takes `calls` calls.
 
     `pause_ms` is how long `<pause/>` lasts (sipp's -d): the time the caller listens before hanging up.
+    `rate`: calls placed per second (default: all `calls` within the first second).
     `codec` (PCMU or PCMA) is offered in the SDP and used for question.wav's RTP.
     """
     payload_type = CODECS[codec][0]
@@ -78,7 +79,7 @@ def run_sipp(scenario: str, target: str | None, workdir: Path, service: str = "1
     command = [
         "sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), *([target, "-s", service] if target else []),
         "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(port or free_udp_port()), "-mp", str(free_udp_port(4)),
-        "-m", str(calls), "-l", str(calls), "-r", str(calls), "-d", str(pause_ms),
+        "-m", str(calls), "-l", str(calls), "-r", str(rate or calls), "-rp", "1000", "-d", str(pause_ms),
         "-key", "codec", codec, "-key", "codec_pt", str(payload_type), "-rtp_payload", str(payload_type),
         "-nostdin", "-trace_msg", "-timeout", f"{int(timeout_s)}s", "-timeout_error", *extra,
     ]
