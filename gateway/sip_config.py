@@ -9,6 +9,7 @@ from gateway.config_values import ConfigError
 
 _TRANSPORTS = frozenset({"udp", "tcp"})
 _CLOCK_RATES = (8000, 16000)
+_FRAME_MS = (20, 40, 60)
 
 
 def _setting(default, doc: str, **rules):
@@ -33,6 +34,9 @@ class SIPConfig:
     rtp_port: int = _setting(10000, "first RTP port; each call takes two (RTP, RTCP); 0 = any", min=0, max=65535)
     rtp_port_range: int = _setting(2000, "how many ports from rtp_port calls may use; 0 = no limit", min=0, max=65535)
     clock_rate: int = _setting(8000, "Hz of call audio to and from the engine: 8000, or 16000 to keep G.722 wideband")
+    frame_ms: int = _setting(
+        20, "audio per crossing between the SIP media clock and Python: 20, 40 or 60 ms; longer costs less CPU "
+        "per call and adds up to frame_ms - 20 of delay each way (RTP stays at the codec's 20 ms)")
     max_calls: int = _setting(4, "simultaneous SIP calls, more get 486 Busy Here; the pjsua2-python wheel is built "
                               "for at most 4 (PJSUA_MAX_CALLS)", min=1, max=512)
     registrar: str | None = _setting(
@@ -52,6 +56,9 @@ class SIPConfig:
         if self.clock_rate not in _CLOCK_RATES:
             raise ConfigError(f"invalid setting sip.clock_rate (PARLEY_SIP_CLOCK_RATE): expected 8000 or 16000, "
                               f"got {self.clock_rate!r}")
+        if self.frame_ms not in _FRAME_MS:
+            raise ConfigError(f"invalid setting sip.frame_ms (PARLEY_SIP_FRAME_MS): expected 20, 40 or 60, "
+                              f"got {self.frame_ms!r}")
         if not [c for c in self.codecs.split(",") if c.strip()]:
             raise ConfigError("invalid setting sip.codecs (PARLEY_SIP_CODECS): name at least one codec (PCMU,PCMA)")
         for name, value in (("registrar", self.registrar), ("account", self.account)):

@@ -12,6 +12,7 @@ class SipOptions(Protocol):
     rtp_port: int  # first RTP port (each call takes RTP and RTCP); 0 = any
     rtp_port_range: int  # how many ports from rtp_port; 0 = no limit
     clock_rate: int  # Hz of the audio bridge and the frames crossing to the engine: 8000 or 16000
+    frame_ms: int  # audio per crossing between pjsua2's clock thread and Python: 20, 40 or 60 (sip/bridge.py)
     max_calls: int
     registrar: str | None  # sip:pbx.example.com to register to; None = no registration
     username: str | None

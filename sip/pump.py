@@ -2,8 +2,9 @@
 
 SPEC §11: no task, queue hop or wake-up per frame. The clock thread only
 appends frames to a deque (sip/bridge.py); this one task, on the loop,
-drains all calls every 20 ms with plain function calls (resample -> VAD ->
-engine state), so the cost per frame is those calls and nothing else.
+drains all calls every bridge frame (20 ms, or sip.frame_ms) with plain
+function calls (resample -> VAD -> engine state), so the cost per frame is
+those calls and nothing else.
 """
 
 import asyncio
@@ -13,8 +14,6 @@ from typing import Protocol
 import structlog
 
 log = structlog.get_logger(__name__)
-
-TICK_S = 0.02
 
 
 class Drained(Protocol):
@@ -28,7 +27,8 @@ class Drained(Protocol):
 
 
 class InboundPump:
-    def __init__(self) -> None:
+    def __init__(self, tick_s: float = 0.02) -> None:
+        self.tick_s = tick_s  # how often caller audio arrives: sooner finds nothing
         self._calls: set[Drained] = set()
         self._task: asyncio.Task | None = None
 
@@ -62,9 +62,9 @@ class InboundPump:
                     log.exception("sip_inbound_failed")
                     self._calls.discard(call)
                     call.detach()
-            next_tick += TICK_S
+            next_tick += self.tick_s
             delay = next_tick - loop.time()
-            if delay < -TICK_S:  # the loop was held up: catch up once, do not spin
+            if delay < -self.tick_s:  # the loop was held up: catch up once, do not spin
                 next_tick = loop.time()
                 delay = 0
             await asyncio.sleep(max(0.0, delay))

@@ -116,7 +116,7 @@ class UserAgent:
         self._on_rejected = on_rejected  # on the loop: an INVITE pjsua2 refused by itself, its status code
         self.user_agent = user_agent
         self.pjsip_log_level = pjsip_log_level
-        self.pump = InboundPump()
+        self.pump = InboundPump(options.frame_ms / 1000)
         self.doors: dict[int, SipCall] = {}  # loop side, by key
         self.codecs: list[str] = []  # enabled, in preference order (known once started)
         self.addresses: list[str] = []  # transport/host:port we listen on
@@ -137,7 +137,7 @@ class UserAgent:
         self._gate: OptionsGate | None = None  # alive until libDestroy, which unloads it
         self._calls: dict[int, PjCall] = {}
         self._retired: list[PjCall] = []
-        self.ports = PortPool(options.clock_rate)
+        self.ports = PortPool(options.clock_rate, options.frame_ms)
 
     # -- loop side -------------------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ class UserAgent:
         """Place a call (INVITE) to `uri`, From `from_uri` (default: the account's address). Returns once the
         INVITE is out; `await call.connected()` for the answer."""
         key = next(self._keys)
-        queues = FrameQueues(self.options.clock_rate)
+        queues = FrameQueues(self.options.clock_rate, self.options.frame_ms)
         details = CallDetails(key, "outbound", "", user_part(uri) or uri, user_part(from_uri or ""), bare_uri(uri))
         door = SipCall(self, details, queues)
         self.doors[key] = door
@@ -232,7 +232,7 @@ class UserAgent:
     def incoming(self, account: PjAccount, prm) -> None:
         """An INVITE pjsua2 accepted for processing (parseable, with a codec in common): tell the loop."""
         key = next(self._keys)
-        queues = FrameQueues(self.options.clock_rate)
+        queues = FrameQueues(self.options.clock_rate, self.options.frame_ms)
         call = PjCall(self, key, queues, account, prm.callId)
         info = call.getInfo()
         remote = bare_uri(info.remoteUri)

@@ -1,15 +1,17 @@
-"""CPU per held SIP call: one real `parley serve` with SIP on, sipp holding 4 calls (the most one worker
-takes) whose callers send RTP all along (low noise, as a line carries) and say nothing, against the same
-gateway idle, in alternating rounds.
+"""CPU per held SIP call, by `sip.frame_ms`: one real `parley serve` with SIP on per setting, all running at
+once; in each round every gateway is measured idle, then holding 4 calls (the most one worker takes) whose
+callers send RTP all along (a quiet line) and say nothing, over the same windows, so that the machine's
+noise falls on every setting alike.
 
-    .venv/bin/python -m tests.perf.sip_cpu_bench [--rounds 3] [--window-s 20] [--calls 4]
+    .venv/bin/python -m tests.perf.sip_cpu_bench [--frame-ms 20 60] [--rounds 5] [--window-s 20]
 
-Prints, per round, the gateway's CPU (user + system, from /proc) over the window with the calls held and
-idle, and at the end the median cost of one held call in % of a core. Run it on a quiet machine: another
-process's load shows up in the gateway's figures only as noise, but a loaded core stretches every callback.
+Prints each round's figures and then, per setting, the median cost of one held call in % of a core (the
+gateway process's user + system CPU from /proc, held minus idle, over the calls), and the shares of two of its
+threads: pjsua2's conference clock (bridge frames, RTP out) and the event loop (the engine's frame path).
 """
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -17,73 +19,114 @@ import threading
 import time
 from pathlib import Path
 
-from tests.integration.sip.gateway import start_sip_gateway
+from tests.integration.sip.gateway import SipGateway, start_sip_gateway
 from tests.integration.sip.sipp import g711_wav, run_sipp
 from tests.servers import stop_server
 
-CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CALLS = 4
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _seconds(stat: str) -> float:
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
-def line_noise(seconds: float, rate: int = 8000) -> bytes:
+def snapshot(pid: int) -> tuple[float, dict[str, tuple[str, float]]]:
+    """The process's CPU seconds so far (threads that ended included), and each live thread's: tid -> kind,
+    seconds; kind is clock (pjsua2's conference clock), loop (the main thread, the event loop) or other."""
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        threads[tid] = ("loop" if tid == str(pid) else "clock" if name == "clock" else "other", _seconds(stat))
+    return _seconds(Path(f"/proc/{pid}/stat").read_text()), threads
+
+
+def measure(gateways: list[SipGateway], seconds: float) -> list[dict[str, float]]:
+    """% of a core each gateway used over the next `seconds`: in all, and its clock and loop threads."""
+    pids = [g.server.process.pid for g in gateways]
+    before, started = [snapshot(pid) for pid in pids], time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - started
+    used = []
+    for (total_was, threads_was), (total, threads) in zip(before, [snapshot(pid) for pid in pids]):
+        share = {"all": 100 * (total - total_was) / elapsed, "clock": 0.0, "loop": 0.0}
+        for tid, (kind, spent) in threads.items():
+            if kind != "other" and tid in threads_was:  # a thread that came or went meanwhile counts in "all"
+                share[kind] += 100 * (spent - threads_was[tid][1]) / elapsed
+        used.append(share)
+    return used
+
+
+def quiet_line(seconds: float, rate: int = 8000) -> bytes:
     """pcm16 of a quiet line (about -60 dBFS): what a caller who listens sends."""
     rng = random.Random(7)
     return b"".join(int(rng.gauss(0, 30)).to_bytes(2, "little", signed=True) for _ in range(int(seconds * rate)))
 
 
-def window(pid: int, seconds: float) -> float:
-    """% of a core the process used over the next `seconds`."""
-    before, started = cpu_seconds(pid), time.monotonic()
-    time.sleep(seconds)
-    return 100 * (cpu_seconds(pid) - before) / (time.monotonic() - started)
+def active_calls(gateway: SipGateway) -> int:
+    _, page = gateway.api("GET", "/v1/conversations?channel=sip&status=active&limit=100")
+    return len(page["conversations"])
 
 
-def held_round(gateway, work: Path, calls: int, window_s: float) -> float:
-    hold_ms = int((window_s + 12) * 1000)
-    g711_wav(work / "question.wav", line_noise(window_s + 14), 8000, "mulaw", tail_ms=0)
-    result: list = []
-    sipp = threading.Thread(target=lambda: result.append(
-        run_sipp("caller_hangs_up", gateway.target, work, service="1000", calls=calls, pause_ms=hold_ms,
-                 timeout_s=window_s + 120)))
-    sipp.start()
+def held(gateways: list[SipGateway], work: Path, window_s: float) -> list[dict[str, float]]:
+    """Every gateway holds CALLS calls from sipp while measured."""
+    work.mkdir(parents=True, exist_ok=True)
+    g711_wav(work / "question.wav", quiet_line(window_s + 14), 8000, "mulaw", tail_ms=0)
+    runs: list = []
+    threads = [threading.Thread(target=lambda g=g, n=n: runs.append(run_sipp(
+        "caller_hangs_up", g.target, work / f"sipp-{n}", service="1000", calls=CALLS,
+        pause_ms=int((window_s + 12) * 1000), timeout_s=window_s + 120))) for n, g in enumerate(gateways)]
+    for n, thread in enumerate(threads):
+        (work / f"sipp-{n}").mkdir()
+        (work / f"sipp-{n}" / "question.wav").write_bytes((work / "question.wav").read_bytes())
+        thread.start()
     deadline = time.monotonic() + 60
-    while True:  # every call answered and its greeting over
-        _, page = gateway.api("GET", "/v1/conversations?channel=sip&status=active&limit=100")
-        if len(page["conversations"]) >= calls:
-            break
+    while not all(active_calls(g) >= CALLS for g in gateways):
         assert time.monotonic() < deadline, "the calls did not come up"
         time.sleep(0.2)
-    time.sleep(6)  # the greeting (about 1.5 s) played out
-    used = window(gateway.server.process.pid, window_s)
-    sipp.join()
-    assert result and result[0].ok, result[0].output[-2000:] if result else "sipp did not run"
+    time.sleep(6)  # the greetings (about 1.5 s) played out
+    used = measure(gateways, window_s)
+    for thread in threads:
+        thread.join()
+    assert len(runs) == len(gateways) and all(run.ok for run in runs), [r.output[-1500:] for r in runs]
     return used
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--frame-ms", type=int, nargs="+", default=[20, 60])
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--window-s", type=float, default=20.0)
-    parser.add_argument("--calls", type=int, default=4)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sip-cpu-"))
-    gateway = start_sip_gateway(tmp / "gateway", {"PARLEY_SESSIONS_IDLE_TIMEOUT_S": "600"})
-    per_call = []
+    gateways: list[SipGateway] = []
+    costs: dict[int, list[dict[str, float]]] = {ms: [] for ms in args.frame_ms}
     try:
+        for ms in args.frame_ms:
+            gateways.append(start_sip_gateway(tmp / f"gateway-{ms}", {
+                "PARLEY_SESSIONS_IDLE_TIMEOUT_S": "600", "PARLEY_SIP_FRAME_MS": str(ms)}))
+        time.sleep(10)  # start-up work (prompt warm-up) over
         for n in range(args.rounds):
-            idle = window(gateway.server.process.pid, args.window_s)
-            held = held_round(gateway, tmp / f"round-{n}", args.calls, args.window_s)
-            per_call.append((held - idle) / args.calls)
-            print(f"round {n + 1}: idle {idle:.2f} %, {args.calls} calls held {held:.2f} %, "
-                  f"per call {per_call[-1]:.3f} % of a core", flush=True)
+            idle = measure(gateways, args.window_s)
+            busy = held(gateways, tmp / f"round-{n}", args.window_s)
+            for ms, was, now in zip(args.frame_ms, idle, busy):
+                per_call = {kind: (now[kind] - was[kind]) / CALLS for kind in now}
+                costs[ms].append(per_call)
+                print(f"round {n + 1}, frame_ms {ms}: idle {was['all']:.2f} %, held {now['all']:.2f} %,"
+                      f" per call {per_call['all']:.3f} % of a core", flush=True)
     finally:
-        stop_server(gateway.server)
-    print(f"per held SIP call: median {statistics.median(per_call):.3f} % of a core "
-          f"({', '.join(f'{v:.3f}' for v in per_call)})")
+        for gateway in gateways:
+            stop_server(gateway.server)
+    print(f"\nper held SIP call, median of {args.rounds} rounds (% of a core):")
+    for ms, rounds in costs.items():
+        parts = {kind: statistics.median(r[kind] for r in rounds) for kind in rounds[0]}
+        print(f"  frame_ms {ms}: {parts['all']:.3f} (the clock thread {parts['clock']:.3f}, "
+              f"the event loop {parts['loop']:.3f})")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ voices, loaded once). Twenty-one calls at once are all answered and heard; a wor
 its calls and gets no new ones; a worker killed is probed out and the calls go to the others.
 
 The workers' LLM is scripted (tests/integration/sip/scripted_llm.py: "I heard you."): what is tested is that
-each caller was answered, greeted and understood, on whichever worker took the call."""
+each caller was answered, greeted and understood, on whichever worker took the call. The workers cross audio
+to Python in 60 ms bridge frames (sip.frame_ms, the cheapest setting; the other SIP tests run the default 20)."""
 
 import collections
 import concurrent.futures
@@ -50,7 +51,7 @@ def farm(tmp_path_factory, scripted_llm):
         env = {"PARLEY_DATABASE_URL": database.create_database(), **llm, "PARLEY_SERVER_DRAIN_TIMEOUT_S": "120",
                "PARLEY_ASR_PROVIDER": "remote", "PARLEY_ASR_BASE_URL": base, "PARLEY_ASR_API_KEY": MODELS_KEY,
                "PARLEY_TTS_PROVIDER": "remote", "PARLEY_TTS_BASE_URL": base, "PARLEY_TTS_API_KEY": MODELS_KEY,
-               "PARLEY_ASR_LANGUAGES": "en"}
+               "PARLEY_ASR_LANGUAGES": "en", "PARLEY_SIP_FRAME_MS": "60"}
         for n in range(WORKERS):  # one after the other: each brings the configuration's personas into storage
             workers.append(start_sip_gateway(tmp / f"worker-{n}", env, rtp_port=20000 + 400 * n))
         kamailio = start_kamailio(tmp, [worker.target for worker in workers])

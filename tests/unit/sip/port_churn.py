@@ -23,6 +23,7 @@ class Options:
     rtp_port: int = 0
     rtp_port_range: int = 0
     clock_rate: int = 8000
+    frame_ms: int = 20
     max_calls: int = 4
     registrar: str | None = None
     username: str | None = None

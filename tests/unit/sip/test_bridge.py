@@ -70,3 +70,22 @@ def test_a_port_between_calls_answers_the_clock_thread_with_nothing():
     port.onFrameRequested(requested)
     port.onFrameReceived(frame_with(b"\x01\x00" * 160))
     assert requested.type == pj.PJMEDIA_FRAME_TYPE_NONE
+
+
+def test_a_60_ms_bridge_frame_carries_three_of_ours_and_pads_the_last_with_silence():
+    queues = FrameQueues(8000, 60)
+    port = BridgePort(8000, 60)
+    port.queues = queues
+    port.onFrameReceived(frame_with(b"\x01\x00" * 480))
+    port.onFrameReceived(frame_with(b"\x01\x00" * 160))  # a 20 ms frame on a 60 ms port: dropped
+    assert list(queues.inbound) == [b"\x01\x00" * 480] and queues.frames_in == 3  # counted in 20 ms
+
+    queues.outbound.extend(bytes([n, 0]) * 160 for n in range(1, 5))  # 80 ms of ours
+    full, rest, empty = pj.MediaFrame(), pj.MediaFrame(), pj.MediaFrame()
+    for frame in (full, rest, empty):
+        port.onFrameRequested(frame)
+    assert read_vector(full.buf) == b"".join(bytes([n, 0]) * 160 for n in (1, 2, 3)) and full.size == 960
+    assert read_vector(rest.buf) == bytes([4, 0]) * 160 + b"\x00" * 640  # the speech's end, then silence
+    assert empty.type == pj.PJMEDIA_FRAME_TYPE_NONE
+    assert queues.frames_out == 4 and queues.unheard_ms() == 0
+    assert FrameQueues(8000, 60).inbound.maxlen == 1000 // 60  # still about a second of caller audio kept
