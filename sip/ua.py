@@ -1,8 +1,8 @@
 """The SIP user agent's life cycle: one thread owns the pjsua2 Endpoint from libCreate to libDestroy.
 
 That thread runs libHandleEvents (SIP messages, timers) in a loop and, in
-between, the commands the event loop submits (answer, hang up, REFER, dial),
-so every pjsua2 call happens on it; pjsua2 has no worker threads of its own
+between, the commands the event loop submits (answer, hang up, REFER, dial;
+each wakes the thread, sip/waker.py), so every pjsua2 call happens on it; pjsua2 has no worker threads of its own
 (threadCnt = 0), so SIP callbacks run there too. The conference clock thread
 moves audio frames (sip/bridge.py). Calls are named by a `key` on both
 sides: PjCall on this thread, SipCall on the loop (sip/door.py).
@@ -37,11 +37,12 @@ from sip.door import SipCall
 from sip.options import SipOptions, wanted_codecs, wanted_transports
 from sip.pump import InboundPump
 from sip.uri import bare_uri, header, host_part, request_uri, user_part
+from sip.waker import Waker, own_address
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-_POLL_MS = 10  # longest a submitted command waits for the UA thread
+_SHUTDOWN_POLL_MS = 10  # while the BYEs of the last calls go out
 # The pjsua2-python 2.15.1 wheel is compiled with PJSUA_MAX_CALLS = 4: a 5th call fails with PJ_ETOOMANY
 # (an INVITE gets 486) whatever max_calls says; more calls need a build of its own or more processes.
 _WHEEL_MAX_CALLS = 4
@@ -126,6 +127,7 @@ class UserAgent:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._waker = Waker(None)  # until a UDP transport listens
         self._ready: concurrent.futures.Future = concurrent.futures.Future()
         self._done: concurrent.futures.Future = concurrent.futures.Future()
         self._stopping = threading.Event()
@@ -155,11 +157,13 @@ class UserAgent:
         if self._thread is None or not self._thread.is_alive():
             return
         self._stopping.set()
+        self._waker.wake()
         try:
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._done)), timeout_s)
         except TimeoutError:
             log.error("sip_stop_timeout", timeout_s=timeout_s)
         await self.pump.aclose()
+        self._waker.close()
         log.info("sip_stopped")
 
     def submit(self, action: Callable[[], T]) -> concurrent.futures.Future:
@@ -169,6 +173,7 @@ class UserAgent:
             future.set_exception(SipError("the SIP user agent is stopping"))
         else:
             self._commands.put((action, future))
+            self._waker.wake()
         return future
 
     async def on_call(self, key: int, action: Callable[[PjCall], T]) -> T:
@@ -269,7 +274,7 @@ class UserAgent:
 
     def _turn(self) -> None:
         assert self._endpoint is not None
-        self._endpoint.libHandleEvents(_POLL_MS)
+        self._endpoint.libHandleEvents(self._waker.poll_ms)
         while True:
             try:
                 action, future = self._commands.get_nowait()
@@ -341,6 +346,8 @@ class UserAgent:
             address = endpoint.transportGetInfo(transport).localName
             self.addresses.append(f"{name}/{address}")
             local_host = local_host or address
+            if name == "udp":
+                self._waker = Waker(own_address(address, specific_address(options.bind_address)))
         return local_host
 
     def _set_codecs(self, endpoint: pj.Endpoint) -> None:
@@ -366,7 +373,7 @@ class UserAgent:
             endpoint.hangupAllCalls()
             deadline = time.monotonic() + _BYE_GRACE_S
             while any(not c.gone for c in self._calls.values()) and time.monotonic() < deadline:
-                endpoint.libHandleEvents(_POLL_MS)
+                endpoint.libHandleEvents(_SHUTDOWN_POLL_MS)
         while True:  # commands submitted meanwhile fail rather than hang their callers
             try:
                 _, future = self._commands.get_nowait()

@@ -5,7 +5,8 @@ noise falls on every setting alike.
 
     .venv/bin/python -m tests.perf.sip_cpu_bench [--frame-ms 20 60] [--rounds 5] [--window-s 20]
 
-Prints each round's figures and then, per setting, the median cost of one held call in % of a core (the
+Prints each round's figures and then, per setting, the median cost of one held call in % of a core and in
+resident memory (the first round's includes the bridge ports made once and reused after) (the
 gateway process's user + system CPU from /proc, held minus idle, over the calls), and the shares of two of its
 threads: pjsua2's conference clock (bridge frames, RTP out) and the event loop (the engine's frame path).
 """
@@ -46,8 +47,16 @@ def snapshot(pid: int) -> tuple[float, dict[str, tuple[str, float]]]:
     return _seconds(Path(f"/proc/{pid}/stat").read_text()), threads
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def measure(gateways: list[SipGateway], seconds: float) -> list[dict[str, float]]:
-    """% of a core each gateway used over the next `seconds`: in all, and its clock and loop threads."""
+    """% of a core each gateway used over the next `seconds`: in all, and its clock and loop threads; and its
+    resident memory at the end (MB, under "rss")."""
     pids = [g.server.process.pid for g in gateways]
     before, started = [snapshot(pid) for pid in pids], time.monotonic()
     time.sleep(seconds)
@@ -59,6 +68,8 @@ def measure(gateways: list[SipGateway], seconds: float) -> list[dict[str, float]
             if kind != "other" and tid in threads_was:  # a thread that came or went meanwhile counts in "all"
                 share[kind] += 100 * (spent - threads_was[tid][1]) / elapsed
         used.append(share)
+    for share, pid in zip(used, pids):
+        share["rss"] = rss_mb(pid)
     return used
 
 
@@ -118,7 +129,7 @@ def main() -> None:
                 per_call = {kind: (now[kind] - was[kind]) / CALLS for kind in now}
                 costs[ms].append(per_call)
                 print(f"round {n + 1}, frame_ms {ms}: idle {was['all']:.2f} %, held {now['all']:.2f} %,"
-                      f" per call {per_call['all']:.3f} % of a core", flush=True)
+                      f" per call {per_call['all']:.3f} % of a core, {per_call['rss']:+.1f} MB", flush=True)
     finally:
         for gateway in gateways:
             stop_server(gateway.server)
@@ -126,7 +137,7 @@ def main() -> None:
     for ms, rounds in costs.items():
         parts = {kind: statistics.median(r[kind] for r in rounds) for kind in rounds[0]}
         print(f"  frame_ms {ms}: {parts['all']:.3f} (the clock thread {parts['clock']:.3f}, "
-              f"the event loop {parts['loop']:.3f})")
+              f"the event loop {parts['loop']:.3f}), {parts['rss']:+.1f} MB resident")
 
 
 if __name__ == "__main__":

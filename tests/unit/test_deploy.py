@@ -88,7 +88,10 @@ def test_the_gateways_use_the_shared_model_server():
     assert len({secret[f"PARLEY_{part}_API_KEY"] for part in ("MODELS_SERVER", "ASR", "TTS", "LLM")}) == 1
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     assert compose["services"]["models"]["command"] == ["models", "serve"]
-    assert compose["x-gateway"]["environment"]["PARLEY_ASR_BASE_URL"] == "http://models:8090/v1"
+    environment = compose["x-gateway"]["environment"]
+    assert environment["PARLEY_ASR_BASE_URL"] == environment["PARLEY_LLM_BASE_URL"] == "http://models:8090/v1"
+    # the packaged model over HTTP with the worker's own handling of it (tool policy, notes), as in Kubernetes
+    assert "PARLEY_LLM_PROVIDER" not in environment and "PARLEY_LLM_PROVIDER" not in config
 
 
 def test_the_compose_file_follows_the_compose_specification(tmp_path):
