@@ -2,8 +2,9 @@
 
 That thread runs libHandleEvents (SIP messages, timers) in a loop and, in
 between, the commands the event loop submits (answer, hang up, REFER, dial;
-each wakes the thread, sip/waker.py), so every pjsua2 call happens on it; pjsua2 has no worker threads of its own
-(threadCnt = 0), so SIP callbacks run there too. The conference clock thread
+each wakes the thread, sip/waker.py), so every pjsua2 call happens on it;
+pjsua2 has no worker threads of its own (threadCnt = 0), so SIP callbacks
+run there too. The conference clock thread
 moves audio frames (sip/bridge.py). Calls are named by a `key` on both
 sides: PjCall on this thread, SipCall on the loop (sip/door.py).
 

@@ -86,16 +86,16 @@ def active_calls(gateway: SipGateway) -> int:
 
 def held(gateways: list[SipGateway], work: Path, window_s: float) -> list[dict[str, float]]:
     """Every gateway holds CALLS calls from sipp while measured."""
-    work.mkdir(parents=True, exist_ok=True)
-    g711_wav(work / "question.wav", quiet_line(window_s + 14), 8000, "mulaw", tail_ms=0)
+    line = quiet_line(window_s + 14)
     runs: list = []
-    threads = [threading.Thread(target=lambda g=g, n=n: runs.append(run_sipp(
-        "caller_hangs_up", g.target, work / f"sipp-{n}", service="1000", calls=CALLS,
-        pause_ms=int((window_s + 12) * 1000), timeout_s=window_s + 120))) for n, g in enumerate(gateways)]
-    for n, thread in enumerate(threads):
-        (work / f"sipp-{n}").mkdir()
-        (work / f"sipp-{n}" / "question.wav").write_bytes((work / "question.wav").read_bytes())
-        thread.start()
+    threads = []
+    for n, gateway in enumerate(gateways):  # each sipp plays the caller's line from its own directory
+        (work / f"sipp-{n}").mkdir(parents=True)
+        g711_wav(work / f"sipp-{n}" / "question.wav", line, 8000, "mulaw", tail_ms=0)
+        threads.append(threading.Thread(target=lambda g=gateway, n=n: runs.append(run_sipp(
+            "caller_hangs_up", g.target, work / f"sipp-{n}", service="1000", calls=CALLS,
+            pause_ms=int((window_s + 12) * 1000), timeout_s=window_s + 120))))
+        threads[-1].start()
     deadline = time.monotonic() + 60
     while not all(active_calls(g) >= CALLS for g in gateways):
         assert time.monotonic() < deadline, "the calls did not come up"
